@@ -1,0 +1,2 @@
+//! The `cgpredict` command line (being written).
+fn main() {}

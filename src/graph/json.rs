@@ -1,0 +1,244 @@
+//! The versioned JSON format of a computation graph.
+//!
+//! ```json
+//! {
+//!   "format": "cgpredict-graph",
+//!   "version": 1,
+//!   "nodes": [
+//!     {"id": 0, "op": "input", "input": [32, 32, 3], "output": [32, 32, 3]},
+//!     {"id": 1, "op": "conv", "name": "stem", "input": [32, 32, 3], "output": [32, 32, 16],
+//!      "kernel": [3, 3], "stride": [1, 1], "dilation": [1, 1], "groups": 1,
+//!      "bias": false, "weight_shape": [16, 3, 3, 3]}
+//!   ],
+//!   "edges": [[0, 1]]
+//! }
+//! ```
+//!
+//! - `id` must equal the node's position (0, 1, 2, ...); edges refer to these ids.
+//! - `op` is a vocabulary name (`conv`, `batch_norm`, ...) or `unknown:ORIGINAL`.
+//! - `input`/`output` are `[h, w, c]`; `kernel`, `stride`, `dilation` are `[h, w]`.
+//! - Optional on reading (with their defaults): `name` (""), `kernel`, `stride`,
+//!   `dilation` ([1, 1]), `groups` (1), `bias` (false), `weight_shape` (implied by the op).
+//!   Writing emits every field except an empty `name`, so a round trip is exact.
+//! - Unknown fields are refused, so that a typo is an error rather than a silent default.
+//! - The graph is validated exactly as when built through the API.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Graph, Node, Op, Shape};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The version written into, and required of, every graph JSON document.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+const FORMAT_NAME: &str = "cgpredict-graph";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GraphDocument {
+    format: String,
+    version: u32,
+    nodes: Vec<NodeRecord>,
+    edges: Vec<[u32; 2]>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeRecord {
+    id: u32,
+    op: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    name: String,
+    input: [u32; 3],
+    output: [u32; 3],
+    #[serde(default = "unit_pair")]
+    kernel: [u32; 2],
+    #[serde(default = "unit_pair")]
+    stride: [u32; 2],
+    #[serde(default = "unit_pair")]
+    dilation: [u32; 2],
+    #[serde(default = "unit")]
+    groups: u32,
+    #[serde(default)]
+    bias: bool,
+    #[serde(default)]
+    weight_shape: Vec<u64>,
+}
+
+fn unit() -> u32 {
+    1
+}
+
+fn unit_pair() -> [u32; 2] {
+    [1, 1]
+}
+
+fn shape_from([h, w, c]: [u32; 3]) -> Shape {
+    Shape { h, w, c }
+}
+
+impl Graph {
+    /// The graph as a JSON document (pretty-printed, one field per line).
+    pub fn to_json(&self) -> String {
+        let document = GraphDocument {
+            format: FORMAT_NAME.to_owned(),
+            version: JSON_FORMAT_VERSION,
+            nodes: self
+                .nodes()
+                .map(|(id, node)| NodeRecord {
+                    id,
+                    op: node.op.to_string(),
+                    name: node.name.clone(),
+                    input: [node.input.h, node.input.w, node.input.c],
+                    output: [node.output.h, node.output.w, node.output.c],
+                    kernel: node.kernel,
+                    stride: node.stride,
+                    dilation: node.dilation,
+                    groups: node.groups,
+                    bias: node.has_bias,
+                    weight_shape: node.weight_shape.clone(),
+                })
+                .collect(),
+            edges: self.edges().map(|(from, to)| [from, to]).collect(),
+        };
+        serde_json::to_string_pretty(&document).expect("a graph document always serializes")
+    }
+
+    /// Reads a graph from its JSON document, validating it as the builder would.
+    /// Every failure is a [`ErrorKind::Parse`] error naming the node or edge.
+    pub fn from_json(text: &str) -> Result<Graph> {
+        let document: GraphDocument = serde_json::from_str(text)
+            .map_err(|error| Error::parse(format!("graph JSON: {error}")))?;
+        if document.format != FORMAT_NAME {
+            return Err(Error::parse(format!(
+                "graph JSON: \"format\" is {:?}, expected {FORMAT_NAME:?}",
+                document.format
+            )));
+        }
+        if document.version != JSON_FORMAT_VERSION {
+            return Err(Error::parse(format!(
+                "graph JSON: version {} is not supported (this library reads version {JSON_FORMAT_VERSION})",
+                document.version
+            )));
+        }
+        let mut graph = Graph::new();
+        for (position, record) in document.nodes.into_iter().enumerate() {
+            if record.id as usize != position {
+                return Err(Error::parse(format!(
+                    "graph JSON: node at position {position} has id {}; ids must be 0, 1, 2, ... in order",
+                    record.id
+                )));
+            }
+            let op: Op = record.op.parse().map_err(|_| {
+                Error::parse(format!(
+                    "graph JSON: node {position}: op {:?} is not in the vocabulary (write \"unknown:{}\" for an op outside it)",
+                    record.op, record.op
+                ))
+            })?;
+            let node = Node {
+                op,
+                name: record.name,
+                input: shape_from(record.input),
+                output: shape_from(record.output),
+                kernel: record.kernel,
+                stride: record.stride,
+                dilation: record.dilation,
+                groups: record.groups,
+                has_bias: record.bias,
+                weight_shape: record.weight_shape,
+            };
+            graph.add_node(node).map_err(as_parse_error)?;
+        }
+        for [from, to] in document.edges {
+            graph.add_edge(from, to).map_err(as_parse_error)?;
+        }
+        Ok(graph)
+    }
+}
+
+fn as_parse_error(error: Error) -> Error {
+    error.context("graph JSON").with_kind(ErrorKind::Parse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::residual_block;
+
+    fn assert_same_graph(a: &Graph, b: &Graph) {
+        assert_eq!(a.nodes().collect::<Vec<_>>(), b.nodes().collect::<Vec<_>>());
+        assert_eq!(a.edges().collect::<Vec<_>>(), b.edges().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let mut g = residual_block();
+        let lstm = Node::new(
+            Op::Unknown("LSTM".into()),
+            Shape::vector(8),
+            Shape::vector(16),
+        )
+        .with_name("rnn/lstm")
+        .with_weight_shape(vec![1, 64, 8]);
+        let id = g.add_node(lstm).unwrap();
+        g.add_edge(8, id).unwrap();
+        let text = g.to_json();
+        let back = Graph::from_json(&text).unwrap();
+        assert_same_graph(&g, &back);
+        assert_eq!(back.to_json(), text);
+    }
+
+    #[test]
+    fn optional_fields_take_their_defaults() {
+        let text = r#"{"format": "cgpredict-graph", "version": 1,
+            "nodes": [{"id": 0, "op": "input", "input": [1, 1, 4], "output": [1, 1, 4]},
+                      {"id": 1, "op": "linear", "input": [1, 1, 4], "output": [1, 1, 2], "bias": true}],
+            "edges": [[0, 1]]}"#;
+        let g = Graph::from_json(text).unwrap();
+        assert_eq!(g.param_count(), 10);
+        assert_eq!(g.node(1).unwrap().weight_shape, vec![2, 4]);
+    }
+
+    #[test]
+    fn bad_documents_name_the_problem() {
+        let cases = [
+            ("{", "graph JSON: EOF"),
+            (
+                r#"{"format": "x", "version": 1, "nodes": [], "edges": []}"#,
+                "\"format\" is \"x\"",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 9, "nodes": [], "edges": []}"#,
+                "version 9",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 1, "nodes": [], "edges": [], "extra": 1}"#,
+                "unknown field `extra`",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 1, "edges": [],
+                   "nodes": [{"id": 1, "op": "relu", "input": [1,1,1], "output": [1,1,1]}]}"#,
+                "has id 1",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 1, "edges": [],
+                   "nodes": [{"id": 0, "op": "rleu", "input": [1,1,1], "output": [1,1,1]}]}"#,
+                "op \"rleu\" is not in the vocabulary",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 1, "edges": [[0, 0]],
+                   "nodes": [{"id": 0, "op": "relu", "input": [1,1,1], "output": [1,1,1]}]}"#,
+                "self-loop on node 0",
+            ),
+            (
+                r#"{"format": "cgpredict-graph", "version": 1, "edges": [],
+                   "nodes": [{"id": 0, "op": "conv", "input": [4,4,3], "output": [4,4,4], "groups": 2}]}"#,
+                "node 0 (conv): in_c = 3",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = Graph::from_json(text).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Parse);
+            assert!(err.message.contains(expected), "{expected:?} not in {err}");
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The computation graph (CG): a DAG of primitive operators, validated as it is built.
+
+mod dot;
+mod json;
+mod node;
+mod op;
+
+use std::collections::BTreeMap;
+
+use petgraph::Direction;
+use petgraph::acyclic::{Acyclic, AcyclicEdgeError};
+use petgraph::data::Build;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+pub use json::JSON_FORMAT_VERSION;
+pub use node::{Node, Shape};
+pub use op::{KNOWN_OPS, Op, UnknownOpName};
+
+use crate::error::{Error, Result};
+
+/// A node's id: its position in insertion order, from 0.
+pub type NodeId = u32;
+
+/// A computation graph. Nodes and edges are checked when added, so a `Graph` is always a
+/// DAG of nodes with consistent fields. Edges form a simple graph: adding an edge twice
+/// keeps one.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    dag: Acyclic<DiGraph<Node, (), u32>>,
+}
+
+impl Default for Graph {
+    fn default() -> Graph {
+        Graph::new()
+    }
+}
+
+impl Graph {
+    pub fn new() -> Graph {
+        Graph {
+            dag: Acyclic::new(),
+        }
+    }
+
+    /// Checks `node`, fills in its implied weight shape, and adds it; returns its id.
+    pub fn add_node(&mut self, mut node: Node) -> Result<NodeId> {
+        let id = u32::try_from(self.node_count())
+            .ok()
+            .filter(|&id| id < u32::MAX)
+            .ok_or_else(|| Error::invalid("graph is full: node ids are 32-bit"))?;
+        validate_node(&mut node)
+            .map_err(|message| Error::invalid(node_error(id, &node.op, &message)))?;
+        Ok(self.dag.add_node(node).index() as NodeId)
+    }
+
+    /// Adds the edge `from -> to`; refuses unknown ids, self-loops and cycles.
+    pub fn add_edge(&mut self, from: NodeId, to: NodeId) -> Result<()> {
+        let count = self.node_count();
+        for (end, id) in [("source", from), ("target", to)] {
+            if id as usize >= count {
+                return Err(Error::invalid(format!(
+                    "edge {from} -> {to}: {end} node {id} does not exist (the graph has {count} nodes)"
+                )));
+            }
+        }
+        match self.dag.try_update_edge(
+            NodeIndex::new(from as usize),
+            NodeIndex::new(to as usize),
+            (),
+        ) {
+            Ok(_) => Ok(()),
+            Err(AcyclicEdgeError::SelfLoop) => Err(Error::invalid(format!(
+                "edge {from} -> {to}: a self-loop on node {from} is not allowed"
+            ))),
+            Err(AcyclicEdgeError::Cycle(_)) => Err(Error::invalid(format!(
+                "edge {from} -> {to}: it would close a cycle, since node {from} is reachable from node {to}"
+            ))),
+            Err(AcyclicEdgeError::InvalidEdge) => Err(Error::invalid(format!(
+                "edge {from} -> {to}: refused by the graph store"
+            ))),
+        }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.dag.node_count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.dag.edge_count()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.dag.node_weight(NodeIndex::new(id as usize))
+    }
+
+    /// Nodes with their ids, in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> + '_ {
+        self.dag
+            .node_indices()
+            .map(|index| (index.index() as NodeId, &self.dag[index]))
+    }
+
+    /// Edges as `(from, to)`, in the order they were first added.
+    pub fn edges(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+        self.dag.edge_references().map(|edge| {
+            (
+                edge.source().index() as NodeId,
+                edge.target().index() as NodeId,
+            )
+        })
+    }
+
+    /// Ids of the nodes with an edge into `id`.
+    pub fn predecessors(&self, id: NodeId) -> Vec<NodeId> {
+        self.neighbors(id, Direction::Incoming)
+    }
+
+    /// Ids of the nodes that `id` has an edge into.
+    pub fn successors(&self, id: NodeId) -> Vec<NodeId> {
+        self.neighbors(id, Direction::Outgoing)
+    }
+
+    fn neighbors(&self, id: NodeId, direction: Direction) -> Vec<NodeId> {
+        if id as usize >= self.node_count() {
+            return Vec::new();
+        }
+        let mut ids: Vec<NodeId> = self
+            .dag
+            .neighbors_directed(NodeIndex::new(id as usize), direction)
+            .map(|index| index.index() as NodeId)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Node ids in an order where every edge goes forward.
+    pub fn topological_order(&self) -> Vec<NodeId> {
+        self.dag
+            .nodes_iter()
+            .map(|index| index.index() as NodeId)
+            .collect()
+    }
+
+    /// Learned parameters of the whole network (saturating at `u64::MAX`).
+    pub fn param_count(&self) -> u64 {
+        self.nodes()
+            .map(|(_, node)| node.param_count().unwrap_or(u64::MAX))
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Multiply-accumulates of one forward pass (see [`Node::macs`]; saturating).
+    pub fn macs(&self) -> u64 {
+        self.nodes()
+            .map(|(_, node)| node.macs().unwrap_or(u64::MAX))
+            .fold(0, u64::saturating_add)
+    }
+
+    /// How many nodes each op has, keyed by the op's spelling (`unknown:X` for unknown ops).
+    pub fn op_histogram(&self) -> BTreeMap<String, usize> {
+        let mut histogram = BTreeMap::new();
+        for (_, node) in self.nodes() {
+            *histogram.entry(node.op.to_string()).or_insert(0) += 1;
+        }
+        histogram
+    }
+}
+
+fn node_error(id: NodeId, op: &Op, message: &str) -> String {
+    format!("node {id} ({op}): {message}")
+}
+
+/// Checks the fields of a node that is about to join a graph, normalizing the fields that
+/// do not apply to its op (0 or 1 become 1) and filling in the implied weight shape.
+fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
+    for (tensor, shape) in [("input", node.input), ("output", node.output)] {
+        for (field, value) in [("h", shape.h), ("w", shape.w), ("c", shape.c)] {
+            if value == 0 {
+                return Err(format!(
+                    "{tensor} {field} is 0; every size must be at least 1"
+                ));
+            }
+        }
+    }
+    let op = node.op.clone();
+    let unknown = matches!(op, Op::Unknown(_));
+    let windowed = op.is_conv() || op.is_windowed_pool() || unknown;
+    for (field, pair) in [
+        ("kernel", &mut node.kernel),
+        ("stride", &mut node.stride),
+        ("dilation", &mut node.dilation),
+    ] {
+        for (axis, value) in ["h", "w"].into_iter().zip(pair.iter_mut()) {
+            *value = settle_field(&op, &format!("{field}_{axis}"), *value, windowed, unknown)?;
+        }
+    }
+    node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
+    let (input, output, groups) = (node.input, node.output, node.groups);
+    match op {
+        Op::Conv => {
+            if input.c % groups != 0 || output.c % groups != 0 {
+                return Err(format!(
+                    "in_c = {} and out_c = {} must both be divisible by groups = {groups}",
+                    input.c, output.c
+                ));
+            }
+        }
+        Op::DepthwiseConv => {
+            if groups != input.c || output.c % input.c != 0 {
+                return Err(format!(
+                    "a depthwise convolution needs groups = in_c and out_c a multiple of in_c \
+                     (in_c = {}, out_c = {}, groups = {groups})",
+                    input.c, output.c
+                ));
+            }
+        }
+        Op::BatchNorm
+        | Op::LayerNorm
+        | Op::Relu
+        | Op::Relu6
+        | Op::Gelu
+        | Op::Silu
+        | Op::HardSwish
+        | Op::HardSigmoid
+        | Op::Sigmoid
+        | Op::Tanh
+        | Op::Softmax
+        | Op::Identity => {
+            if input != output {
+                return Err(format!(
+                    "input {}x{}x{} and output {}x{}x{} (HxWxC) must be equal for {op}",
+                    input.h, input.w, input.c, output.h, output.w, output.c
+                ));
+            }
+        }
+        _ => {}
+    }
+    if let Some(implied) = node.implied_weight_shape() {
+        if node.weight_shape.is_empty() {
+            node.weight_shape = implied;
+        } else if node.weight_shape != implied {
+            return Err(format!(
+                "weight_shape {:?} differs from {:?}, which its channels, kernel and groups imply",
+                node.weight_shape, implied
+            ));
+        }
+    }
+    if node.param_count().is_none() || node.macs().is_none() {
+        return Err("its parameter or MAC count overflows 64 bits".into());
+    }
+    Ok(())
+}
+
+/// The stored value of a kernel/stride/dilation/groups field. Where the field applies to the
+/// op it must be at least 1 (unknown ops may leave it 0: "not given"); where it does not
+/// apply, 0 and 1 both mean "unset" and anything else is a caller's mistake.
+fn settle_field(
+    op: &Op,
+    field: &str,
+    value: u32,
+    applies: bool,
+    optional: bool,
+) -> std::result::Result<u32, String> {
+    match value {
+        0 | 1 if optional || !applies => Ok(1),
+        0 => Err(format!("{field} is 0; it must be at least 1")),
+        value if applies => Ok(value),
+        value => Err(format!(
+            "{field} = {value} does not apply to {op}; leave it 0 or 1"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// conv3x3(16->16)-bn-relu, conv3x3-bn, add with the block input, relu; on 32x32.
+    pub(crate) fn residual_block() -> Graph {
+        let s = Shape::new(32, 32, 16);
+        let mut g = Graph::new();
+        let input = g.add_node(Node::same_shape(Op::Input, s)).unwrap();
+        let conv1 = g
+            .add_node(Node::new(Op::Conv, s, s).with_kernel(3, 3))
+            .unwrap();
+        let bn1 = g
+            .add_node(Node::same_shape(Op::BatchNorm, s).with_bias(true))
+            .unwrap();
+        let relu1 = g.add_node(Node::same_shape(Op::Relu, s)).unwrap();
+        let conv2 = g
+            .add_node(Node::new(Op::Conv, s, s).with_kernel(3, 3))
+            .unwrap();
+        let bn2 = g
+            .add_node(Node::same_shape(Op::BatchNorm, s).with_bias(true))
+            .unwrap();
+        let add = g.add_node(Node::same_shape(Op::Add, s)).unwrap();
+        let relu2 = g.add_node(Node::same_shape(Op::Relu, s)).unwrap();
+        let output = g.add_node(Node::same_shape(Op::Output, s)).unwrap();
+        for (a, b) in [
+            (input, conv1),
+            (conv1, bn1),
+            (bn1, relu1),
+            (relu1, conv2),
+            (conv2, bn2),
+            (bn2, add),
+            (input, add),
+            (add, relu2),
+            (relu2, output),
+        ] {
+            g.add_edge(a, b).unwrap();
+        }
+        g
+    }
+
+    #[test]
+    fn residual_block_counts_by_hand() {
+        let g = residual_block();
+        assert_eq!(g.node_count(), 9);
+        assert_eq!(g.edge_count(), 9);
+        // Two 3x3 convs of 16x16x3x3 = 2304 weights, two affine BNs of 2 * 16.
+        assert_eq!(g.param_count(), 2 * 2304 + 2 * 32);
+        // Each conv: 32 * 32 * 16 outputs, 16 * 9 MACs each.
+        assert_eq!(g.macs(), 2 * 32 * 32 * 16 * 16 * 9);
+        assert_eq!(g.node(1).unwrap().weight_shape, vec![16, 16, 3, 3]);
+        assert_eq!(g.node(2).unwrap().weight_shape, vec![16]);
+        assert_eq!(g.predecessors(6), vec![0, 5]);
+        assert_eq!(g.op_histogram()["conv"], 2);
+    }
+
+    #[test]
+    fn topological_order_puts_every_edge_forward() {
+        let mut g = residual_block();
+        // A node added last but placed first by an edge.
+        let late = g
+            .add_node(Node::same_shape(Op::Identity, Shape::new(32, 32, 16)))
+            .unwrap();
+        g.add_edge(late, 0).unwrap();
+        let order = g.topological_order();
+        let position = |id: NodeId| order.iter().position(|&x| x == id).unwrap();
+        for (a, b) in g.edges() {
+            assert!(position(a) < position(b), "edge {a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn bad_edges_are_refused_with_their_reason() {
+        let mut g = residual_block();
+        let err = g.add_edge(0, 42).unwrap_err();
+        assert!(
+            err.message.contains("target node 42 does not exist"),
+            "{err}"
+        );
+        let err = g.add_edge(3, 3).unwrap_err();
+        assert!(err.message.contains("self-loop on node 3"), "{err}");
+        let err = g.add_edge(8, 0).unwrap_err();
+        assert!(err.message.contains("cycle"), "{err}");
+        assert_eq!(g.edge_count(), 9, "refused edges leave the graph as it was");
+        g.add_edge(0, 1).unwrap();
+        assert_eq!(g.edge_count(), 9, "a repeated edge is the same edge");
+    }
+
+    #[test]
+    fn impossible_fields_are_refused_naming_the_node() {
+        let mut g = residual_block();
+        let s = Shape::new(8, 8, 6);
+        let err = g
+            .add_node(Node::new(Op::Conv, s, Shape::new(8, 8, 8)).with_groups(4))
+            .unwrap_err();
+        assert!(
+            err.message
+                .starts_with("node 9 (conv): in_c = 6 and out_c = 8"),
+            "{err}"
+        );
+        let err = g
+            .add_node(Node::new(Op::Relu, s, Shape::new(8, 0, 6)))
+            .unwrap_err();
+        assert!(err.message.contains("output w is 0"), "{err}");
+        let err = g
+            .add_node(Node::new(Op::Conv, s, s).with_kernel(0, 3))
+            .unwrap_err();
+        assert!(err.message.contains("kernel_h is 0"), "{err}");
+        let err = g
+            .add_node(Node::same_shape(Op::Relu, s).with_kernel(3, 3))
+            .unwrap_err();
+        assert!(
+            err.message.contains("kernel_h = 3 does not apply to relu"),
+            "{err}"
+        );
+        let err = g
+            .add_node(Node::new(Op::DepthwiseConv, s, s).with_groups(3))
+            .unwrap_err();
+        assert!(err.message.contains("depthwise"), "{err}");
+        let err = g
+            .add_node(Node::new(Op::Linear, s, s).with_weight_shape(vec![6, 5]))
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("weight_shape [6, 5] differs from [6, 6]"),
+            "{err}"
+        );
+        let err = g
+            .add_node(Node::new(Op::Relu, s, Shape::new(8, 8, 7)))
+            .unwrap_err();
+        assert!(err.message.contains("must be equal for relu"), "{err}");
+        assert_eq!(g.node_count(), 9, "refused nodes are not added");
+    }
+
+    #[test]
+    fn fields_that_do_not_apply_are_normalized() {
+        let mut g = Graph::new();
+        let mut relu = Node::same_shape(Op::Relu, Shape::vector(4));
+        relu.kernel = [0, 0];
+        relu.groups = 0;
+        let id = g.add_node(relu).unwrap();
+        let stored = g.node(id).unwrap();
+        assert_eq!((stored.kernel, stored.groups), ([1, 1], 1));
+    }
+
+    #[test]
+    fn unknown_ops_keep_their_weights() {
+        let mut g = Graph::new();
+        let lstm = Node::new(
+            Op::Unknown("LSTM".into()),
+            Shape::new(10, 1, 8),
+            Shape::new(10, 1, 16),
+        )
+        .with_weight_shape(vec![1, 64, 8]);
+        let id = g.add_node(lstm).unwrap();
+        assert_eq!(g.node(id).unwrap().param_count(), Some(512));
+        assert_eq!(g.op_histogram()["unknown:LSTM"], 1);
+    }
+
+    #[test]
+    fn overflowing_counts_are_refused() {
+        let mut g = Graph::new();
+        let huge = Shape::new(u32::MAX, u32::MAX, u32::MAX);
+        let err = g
+            .add_node(Node::new(Op::Conv, huge, huge).with_kernel(u32::MAX, u32::MAX))
+            .unwrap_err();
+        assert!(err.message.contains("overflows"), "{err}");
+    }
+}

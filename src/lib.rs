@@ -1,0 +1,14 @@
+//! cgpredict: predict how well a neural network will perform from its computation graph.
+//!
+//! The modules follow the pipeline: [`graph`] (the computation graph), [`import`] (benchmark
+//! specs and ONNX files into graphs), [`spectral`] (spectral distance), and the C ABI in
+//! [`ffi`].
+
+pub mod error;
+pub mod ffi;
+pub mod graph;
+pub mod import;
+pub mod spectral;
+
+pub use error::{Error, ErrorKind, Result};
+pub use graph::{Graph, Node, NodeId, Op, Shape};

@@ -1,0 +1,1 @@
+//! Spectral distance between computation graphs.
