@@ -1,2 +1,7 @@
 //! Turning architectures into computation graphs: benchmark specs (NAS-Bench-101/201/301,
 //! Once-for-All MobileNetV3) and ONNX files.
+
+mod builder;
+pub mod nasbench101;
+
+pub use nasbench101::{Nb101Op, Nb101Spec, nasbench101};
