@@ -3,5 +3,7 @@
 
 mod builder;
 pub mod nasbench101;
+pub mod nasbench201;
 
 pub use nasbench101::{Nb101Op, Nb101Spec, nasbench101};
+pub use nasbench201::{Nb201Arch, Nb201Op, nasbench201};
