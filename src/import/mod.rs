@@ -2,3 +2,4 @@
 //! Once-for-All MobileNetV3) and ONNX files.
 
 pub mod darts;
+pub mod ofa;
