@@ -3,6 +3,7 @@
 
 mod builder;
 pub mod darts;
+pub mod dataset;
 pub mod nasbench101;
 pub mod nasbench201;
 pub mod ofa;
