@@ -14,9 +14,10 @@
 //! - intermediate node = sum of its two ops; cell output = concat of the 4 intermediate nodes;
 //! - ops: sep_conv = (ReLU, depthwise kxk, pointwise 1x1, BN) twice, the first depthwise
 //!   carrying the stride; dil_conv = ReLU, depthwise kxk with dilation 2, pointwise, BN;
-//!   pools 3x3 (no BN after them in the evaluation network); skip_connect is the identity,
-//!   or FactorizedReduce where it strides; in a reduction cell the ops reading inputs 0 and 1
-//!   stride;
+//!   pools 3x3 (no BN after them in the evaluation network); skip_connect is an `identity`
+//!   node (so the chosen op stays visible, and two ops reading one state stay two edges into
+//!   the sum), or FactorizedReduce where it strides; in a reduction cell the ops reading
+//!   inputs 0 and 1 stride;
 //! - global average pooling, linear to 10 classes.
 //!
 //! NAS-Bench-301's configuration (`nasbench301/data_generation/configs/config_*.json`):

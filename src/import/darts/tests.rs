@@ -107,11 +107,13 @@ fn darts_v2_at_paper_scale_has_the_published_parameter_count() {
     assert_eq!(graph.param_count(), 3_349_342);
 }
 
-/// NASLib's `NasBench301SearchSpace`, on which NAS-Bench-Suite-Zero measured the `params` and
-/// `flops` columns: DARTS' macro-architecture at 32 channels and 8 cells, but its cell ops
+/// NASLib's `NasBench301SearchSpace` (`naslib/search_spaces/nasbench301/graph.py`), on which
+/// NAS-Bench-Suite-Zero measured the `params` and `flops` columns: DARTS' macro-architecture
+/// at 32 channels and 8 cells (same stem, preprocessing and classifier), but its cell ops
 /// (`_set_ops`) have non-affine BatchNorms (`affine=False`) and its pools are followed by a
-/// non-affine BatchNorm (`MaxPool`/`AvgPool` with `use_bn=True`); the preprocessing, stem and
-/// classifier are as in DARTS and the auxiliary head is not part of the measured model.
+/// non-affine BatchNorm (`MaxPool`/`AvgPool` with `use_bn=True`). Its auxiliary head is only
+/// attached by `prepare_evaluation`, which the zero-cost measurements do not call; the
+/// counts below match without it.
 const NASLIB: DartsConfig = DartsConfig {
     channels: 32,
     layers: 8,
@@ -176,8 +178,10 @@ fn from_compact(text: &str) -> Genotype {
 /// `params` and `flops` of NAS-Bench-Suite-Zero's NAS-Bench-301 file, measured by NASLib on
 /// its own PyTorch models, against NASLib's variant built as a CG (see [`NASLIB`] and
 /// [`tensorwatch_flops`]). Both columns are in millions with 6 decimals, i.e. exact integers.
-/// The public NAS-Bench-301 graph of each row has the same convolutions (the same MACs) and
-/// exactly the affine parameters of its cell ops' BatchNorms more.
+/// (NASLib keys a cell's edges by (input, node), so a node reading one state twice would
+/// keep one op there; no row has such a node.) The public NAS-Bench-301 graph of each row
+/// has the same convolutions (the same MACs) and exactly the affine parameters of its cell
+/// ops' BatchNorms more.
 #[test]
 fn naslib_params_and_flops_match_every_zero_cost_row() {
     let (mut rows, mut exact_params, mut exact_flops) = (0, 0, 0);
