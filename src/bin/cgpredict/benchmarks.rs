@@ -122,13 +122,13 @@ mod tests {
     fn from_darts_prints_a_summary_json_or_dot() {
         let expected = darts(&Genotype::from_json(V2).unwrap()).unwrap();
         let text = render_args(&["from-darts", V2]).unwrap();
-        assert!(text.starts_with("nodes  390\n"), "{text}");
+        assert!(text.starts_with("nodes  372\n"), "{text}");
         assert!(
             text.contains(&format!("params {}\n", expected.param_count())),
             "{text}"
         );
         let json = render_args(&["from-darts", V2, "--json"]).unwrap();
-        assert_eq!(Graph::from_json(&json).unwrap().node_count(), 390);
+        assert_eq!(Graph::from_json(&json).unwrap().node_count(), 372);
         let dot = render_args(&["from-darts", "--dot", V2]).unwrap();
         assert!(dot.starts_with("digraph cg {"));
         assert!(render_args(&["from-darts", V2, "--json", "--dot"]).is_err());
