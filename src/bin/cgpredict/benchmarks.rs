@@ -16,7 +16,7 @@ pub enum BenchmarkCommand {
         /// '{"normal": [["sep_conv_3x3", 0], ... 8 pairs], "reduce": [... 8 pairs]}'.
         genotype: String,
         #[command(flatten)]
-        format: Format,
+        output: Output,
     },
     /// A Once-for-All MobileNetV3 (width 1.0) subnet for ImageNet.
     FromOfa {
@@ -34,18 +34,17 @@ pub enum BenchmarkCommand {
         #[arg(long, default_value_t = 224)]
         resolution: u32,
         #[command(flatten)]
-        format: Format,
+        output: Output,
     },
 }
 
-/// What to print: the summary of `graph info` by default, or the graph itself.
+/// What to print; by default the summary that `graph info` prints.
 #[derive(Args)]
-#[group(multiple = false)]
-pub struct Format {
-    /// Print the graph in cgpredict's JSON format (for `graph info`, `graph dot`, ...).
-    #[arg(long)]
+pub struct Output {
+    /// Print the graph in cgpredict's JSON format instead of the summary.
+    #[arg(long, conflicts_with = "dot")]
     json: bool,
-    /// Print the graph in Graphviz DOT.
+    /// Print the graph in Graphviz DOT instead of the summary.
     #[arg(long)]
     dot: bool,
 }
@@ -77,21 +76,21 @@ pub fn run(command: BenchmarkCommand) -> Result<()> {
 }
 
 fn render(command: BenchmarkCommand) -> Result<String> {
-    let (graph, format): (Graph, Format) = match command {
-        BenchmarkCommand::FromDarts { genotype, format } => {
-            (darts(&Genotype::from_json(&genotype)?)?, format)
+    let (graph, output): (Graph, Output) = match command {
+        BenchmarkCommand::FromDarts { genotype, output } => {
+            (darts(&Genotype::from_json(&genotype)?)?, output)
         }
         BenchmarkCommand::FromOfa {
             ks,
             e,
             d,
             resolution,
-            format,
-        } => (ofa_mbv3(&ks.0, &e.0, &d.0, resolution)?, format),
+            output,
+        } => (ofa_mbv3(&ks.0, &e.0, &d.0, resolution)?, output),
     };
-    Ok(if format.json {
+    Ok(if output.json {
         graph.to_json() + "\n"
-    } else if format.dot {
+    } else if output.dot {
         graph.to_dot()
     } else {
         summary(&graph, false)

@@ -21,7 +21,7 @@ pub enum GraphCommand {
         file: PathBuf,
     },
     #[command(flatten)]
-    Benchmark(crate::benchmarks::BenchmarkCommand),
+    FromBenchmark(crate::benchmarks::BenchmarkCommand),
 }
 
 pub fn run(command: GraphCommand) -> Result<()> {
@@ -34,7 +34,7 @@ pub fn run(command: GraphCommand) -> Result<()> {
             print!("{}", read_json_graph(&file)?.to_dot());
             Ok(())
         }
-        GraphCommand::Benchmark(command) => crate::benchmarks::run(command),
+        GraphCommand::FromBenchmark(command) => crate::benchmarks::run(command),
     }
 }
 
