@@ -162,6 +162,29 @@ const char *cgp_last_error_message(void);
 void cgp_string_free(char *s);
 
 /*
+ Builds the NAS-Bench-301 (DARTS space) CIFAR-10 network of a genotype: 32 initial
+ channels, 8 cells, as NAS-Bench-301 trained it (the auxiliary head is not part of the
+ graph). `genotype_json` is NUL-terminated UTF-8:
+ `{"normal": [["sep_conv_3x3", 0], ... 8 pairs], "reduce": [... 8 pairs]}`. A malformed
+ genotype is `CGP_PARSE_ERROR`, naming the cell, the pair and the problem.
+
+ # Safety
+ `genotype_json` is NULL or NUL-terminated; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_darts(const char *genotype_json, struct cgp_graph **out);
+
+/*
+ Builds a Once-for-All MobileNetV3 (width 1.0) subnet for ImageNet: `ks` holds 20 kernel
+ sizes (3, 5 or 7), `e` 20 expand ratios (3, 4 or 6), `d` 5 stage depths (2, 3 or 4;
+ stage s runs block slots 4s..4s+d[s]-1), `resolution` is a multiple of 4 from 128 to 224.
+ A value out of range is `CGP_INVALID_ARGUMENT`, naming the array and position.
+
+ # Safety
+ `ks` and `e` are valid for reads of 20 bytes, `d` of 5; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_ofa_mbv3(const uint8_t *ks, const uint8_t *e, const uint8_t *d, uint32_t resolution, struct cgp_graph **out);
+
+/*
  Creates an empty graph.
 
  # Safety

@@ -59,6 +59,29 @@ impl NetBuilder {
         stride: u32,
         name: String,
     ) -> Result<Tensor> {
+        self.dense_conv(x, out_c, kernel, stride, false, name)
+    }
+
+    /// A stride-1 `kernel x kernel` convolution to `out_c` channels with a bias.
+    pub fn conv_with_bias(
+        &mut self,
+        x: Tensor,
+        out_c: u32,
+        kernel: u32,
+        name: String,
+    ) -> Result<Tensor> {
+        self.dense_conv(x, out_c, kernel, 1, true, name)
+    }
+
+    fn dense_conv(
+        &mut self,
+        x: Tensor,
+        out_c: u32,
+        kernel: u32,
+        stride: u32,
+        bias: bool,
+        name: String,
+    ) -> Result<Tensor> {
         let output = Shape::new(
             x.shape.h.div_ceil(stride),
             x.shape.w.div_ceil(stride),
@@ -67,20 +90,54 @@ impl NetBuilder {
         let node = Node::new(Op::Conv, x.shape, output)
             .with_kernel(kernel, kernel)
             .with_stride(stride, stride)
+            .with_bias(bias)
+            .with_name(name);
+        self.node(node, &[x])
+    }
+
+    /// A bias-free depthwise convolution (one `kernel x kernel` filter per channel).
+    pub fn depthwise_conv(
+        &mut self,
+        x: Tensor,
+        kernel: u32,
+        stride: u32,
+        dilation: u32,
+        name: String,
+    ) -> Result<Tensor> {
+        let output = Shape::new(
+            x.shape.h.div_ceil(stride),
+            x.shape.w.div_ceil(stride),
+            x.shape.c,
+        );
+        let node = Node::new(Op::DepthwiseConv, x.shape, output)
+            .with_kernel(kernel, kernel)
+            .with_stride(stride, stride)
+            .with_dilation(dilation, dilation)
+            .with_groups(x.shape.c)
             .with_name(name);
         self.node(node, &[x])
     }
 
     /// Batch normalization with a learned scale and shift (2 parameters per channel).
     pub fn batch_norm(&mut self, x: Tensor, name: String) -> Result<Tensor> {
+        self.batch_norm_affine(x, true, name)
+    }
+
+    /// Batch normalization, affine (a learned scale and shift) or not (no parameters).
+    pub fn batch_norm_affine(&mut self, x: Tensor, affine: bool, name: String) -> Result<Tensor> {
         let node = Node::same_shape(Op::BatchNorm, x.shape)
-            .with_bias(true)
+            .with_bias(affine)
             .with_name(name);
         self.node(node, &[x])
     }
 
     pub fn relu(&mut self, x: Tensor, name: String) -> Result<Tensor> {
-        self.node(Node::same_shape(Op::Relu, x.shape).with_name(name), &[x])
+        self.unary(Op::Relu, x, name)
+    }
+
+    /// A shape-preserving op on `x` (an activation, `identity`).
+    pub fn unary(&mut self, op: Op, x: Tensor, name: String) -> Result<Tensor> {
+        self.node(Node::same_shape(op, x.shape).with_name(name), &[x])
     }
 
     /// Windowed pooling (`Op::MaxPool` or `Op::AvgPool`).
@@ -107,6 +164,12 @@ impl NetBuilder {
     /// The element-wise sum of `xs` (all of one shape).
     pub fn add(&mut self, xs: &[Tensor], name: String) -> Result<Tensor> {
         self.multi_input(Op::Add, xs, |first| first, name)
+    }
+
+    /// The element-wise product of `xs`, shaped like `xs[0]` (later operands broadcast, as
+    /// a squeeze-excite scale of 1 x 1 x C does).
+    pub fn mul(&mut self, xs: &[Tensor], name: String) -> Result<Tensor> {
+        self.multi_input(Op::Mul, xs, |first| first, name)
     }
 
     /// `xs` concatenated along channels.

@@ -14,8 +14,10 @@
 //! - intermediate node = sum of its two ops; cell output = concat of the 4 intermediate nodes;
 //! - ops: sep_conv = (ReLU, depthwise kxk, pointwise 1x1, BN) twice, the first depthwise
 //!   carrying the stride; dil_conv = ReLU, depthwise kxk with dilation 2, pointwise, BN;
-//!   pools 3x3 (no BN after them in the evaluation network); skip_connect is the identity,
-//!   or FactorizedReduce where it strides; in a reduction cell the ops reading inputs 0 and 1
+//!   pools 3x3 (no BN after them in the evaluation network); skip_connect is FactorizedReduce
+//!   where it strides, and otherwise a direct edge from the state into the sum, as in
+//!   `nasbench201` (an `identity` node only carries a second skip of the same state, since
+//!   an edge cannot be counted twice); in a reduction cell the ops reading inputs 0 and 1
 //!   stride;
 //! - global average pooling, linear to 10 classes.
 //!
@@ -27,7 +29,8 @@
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, Node, NodeId, Op, Shape};
+use crate::graph::{Graph, Op, Shape};
+use crate::import::builder::{NetBuilder, Tensor};
 
 /// An operation of the NAS-Bench-301 / DARTS evaluation space (DARTS' `none` is not one:
 /// NAS-Bench-301 never selects it).
@@ -246,92 +249,17 @@ const STEM_MULTIPLIER: u32 = 3;
 const CIFAR_RESOLUTION: u32 = 32;
 const CIFAR_CLASSES: u32 = 10;
 
-/// A tensor being built: the node that produces it and its shape.
-#[derive(Debug, Clone, Copy)]
-struct Tensor {
-    id: NodeId,
-    shape: Shape,
-}
-
-/// Spatial size after a "same"-padded window of stride `stride` (all DARTS convolutions
-/// and pools pad by `dilation * (kernel - 1) / 2`).
-fn strided(size: u32, stride: u32) -> u32 {
-    (size - 1) / stride + 1
-}
-
-struct Builder<'a> {
-    graph: Graph,
+/// Writes the DARTS network into a [`NetBuilder`] under a [`DartsConfig`].
+struct Darts<'a> {
+    b: NetBuilder,
     config: &'a DartsConfig,
 }
 
-impl Builder<'_> {
-    fn add(&mut self, node: Node, inputs: &[Tensor]) -> Result<Tensor> {
-        let shape = node.output;
-        let id = self.graph.add_node(node)?;
-        for input in inputs {
-            self.graph.add_edge(input.id, id)?;
-        }
-        Ok(Tensor { id, shape })
-    }
-
-    fn unary(&mut self, op: Op, x: Tensor, name: &str) -> Result<Tensor> {
-        self.add(Node::same_shape(op, x.shape).with_name(name), &[x])
-    }
-
-    fn bn(&mut self, x: Tensor, affine: bool, name: &str) -> Result<Tensor> {
-        self.add(
-            Node::same_shape(Op::BatchNorm, x.shape)
-                .with_bias(affine)
-                .with_name(name),
-            &[x],
-        )
-    }
-
-    /// A bias-free dense convolution.
-    fn conv(
-        &mut self,
-        x: Tensor,
-        out_c: u32,
-        kernel: u32,
-        stride: u32,
-        name: &str,
-    ) -> Result<Tensor> {
-        let out = Shape::new(
-            strided(x.shape.h, stride),
-            strided(x.shape.w, stride),
-            out_c,
-        );
-        let node = Node::new(Op::Conv, x.shape, out)
-            .with_kernel(kernel, kernel)
-            .with_stride(stride, stride)
-            .with_name(name);
-        self.add(node, &[x])
-    }
-
-    /// A bias-free depthwise convolution (`groups` = channels, one filter per channel).
-    fn depthwise(
-        &mut self,
-        x: Tensor,
-        kernel: u32,
-        stride: u32,
-        dilation: u32,
-        name: &str,
-    ) -> Result<Tensor> {
-        let c = x.shape.c;
-        let out = Shape::new(strided(x.shape.h, stride), strided(x.shape.w, stride), c);
-        let node = Node::new(Op::DepthwiseConv, x.shape, out)
-            .with_kernel(kernel, kernel)
-            .with_stride(stride, stride)
-            .with_dilation(dilation, dilation)
-            .with_groups(c)
-            .with_name(name);
-        self.add(node, &[x])
-    }
-
+impl Darts<'_> {
     fn relu_conv_bn(&mut self, x: Tensor, out_c: u32, name: &str) -> Result<Tensor> {
-        let relu = self.unary(Op::Relu, x, &format!("{name}/relu"))?;
-        let conv = self.conv(relu, out_c, 1, 1, &format!("{name}/conv"))?;
-        self.bn(conv, true, &format!("{name}/bn"))
+        let relu = self.b.relu(x, format!("{name}/relu"))?;
+        let conv = self.b.conv(relu, out_c, 1, 1, format!("{name}/conv"))?;
+        self.b.batch_norm(conv, format!("{name}/bn"))
     }
 
     /// ReLU, two stride-2 1x1 convolutions of `out_c / 2` channels (the second reads the
@@ -344,26 +272,26 @@ impl Builder<'_> {
         affine: bool,
         name: &str,
     ) -> Result<Tensor> {
-        let relu = self.unary(Op::Relu, x, &format!("{name}/relu"))?;
-        let conv1 = self.conv(relu, out_c / 2, 1, 2, &format!("{name}/conv_1"))?;
-        let conv2 = self.conv(relu, out_c / 2, 1, 2, &format!("{name}/conv_2"))?;
-        let shape = Shape::new(conv1.shape.h, conv1.shape.w, out_c);
-        let concat = self.add(
-            Node::new(Op::Concat, conv1.shape, shape).with_name(format!("{name}/concat")),
-            &[conv1, conv2],
-        )?;
-        self.bn(concat, affine, &format!("{name}/bn"))
+        let relu = self.b.relu(x, format!("{name}/relu"))?;
+        let conv1 = self
+            .b
+            .conv(relu, out_c / 2, 1, 2, format!("{name}/conv_1"))?;
+        let conv2 = self
+            .b
+            .conv(relu, out_c / 2, 1, 2, format!("{name}/conv_2"))?;
+        let concat = self.b.concat(&[conv1, conv2], format!("{name}/concat"))?;
+        self.b
+            .batch_norm_affine(concat, affine, format!("{name}/bn"))
     }
 
-    /// One cell edge: `op` on `x` (C channels) with the given stride.
+    /// One cell edge: `op` on `x` (C channels) with the given stride. A stride-1
+    /// skip_connect has no node of its own; the caller adds the edge.
     fn cell_op(&mut self, op: DartsOp, x: Tensor, stride: u32, name: &str) -> Result<Tensor> {
         let c = x.shape.c;
         let affine = self.config.affine_cell_ops;
         let name = format!("{name}:{}", op.name());
         match op {
-            DartsOp::SkipConnect if stride == 1 => {
-                self.unary(Op::Identity, x, &format!("{name}/identity"))
-            }
+            DartsOp::SkipConnect if stride == 1 => Ok(x),
             DartsOp::SkipConnect => self.factorized_reduce(x, c, affine, &name),
             DartsOp::MaxPool3x3 | DartsOp::AvgPool3x3 => {
                 let pool_op = if op == DartsOp::MaxPool3x3 {
@@ -371,14 +299,9 @@ impl Builder<'_> {
                 } else {
                     Op::AvgPool
                 };
-                let out = Shape::new(strided(x.shape.h, stride), strided(x.shape.w, stride), c);
-                let node = Node::new(pool_op, x.shape, out)
-                    .with_kernel(3, 3)
-                    .with_stride(stride, stride)
-                    .with_name(format!("{name}/pool"));
-                let pool = self.add(node, &[x])?;
+                let pool = self.b.pool(pool_op, x, 3, stride, format!("{name}/pool"))?;
                 if self.config.bn_after_pools {
-                    self.bn(pool, false, &format!("{name}/bn"))
+                    self.b.batch_norm_affine(pool, false, format!("{name}/bn"))
                 } else {
                     Ok(pool)
                 }
@@ -387,19 +310,29 @@ impl Builder<'_> {
                 let kernel = if op == DartsOp::SepConv3x3 { 3 } else { 5 };
                 let mut y = x;
                 for (half, half_stride) in [(1, stride), (2, 1)] {
-                    y = self.unary(Op::Relu, y, &format!("{name}/relu{half}"))?;
-                    y = self.depthwise(y, kernel, half_stride, 1, &format!("{name}/dw{half}"))?;
-                    y = self.conv(y, c, 1, 1, &format!("{name}/pw{half}"))?;
-                    y = self.bn(y, affine, &format!("{name}/bn{half}"))?;
+                    y = self.b.relu(y, format!("{name}/relu{half}"))?;
+                    y = self.b.depthwise_conv(
+                        y,
+                        kernel,
+                        half_stride,
+                        1,
+                        format!("{name}/dw{half}"),
+                    )?;
+                    y = self.b.conv(y, c, 1, 1, format!("{name}/pw{half}"))?;
+                    y = self
+                        .b
+                        .batch_norm_affine(y, affine, format!("{name}/bn{half}"))?;
                 }
                 Ok(y)
             }
             DartsOp::DilConv3x3 | DartsOp::DilConv5x5 => {
                 let kernel = if op == DartsOp::DilConv3x3 { 3 } else { 5 };
-                let relu = self.unary(Op::Relu, x, &format!("{name}/relu"))?;
-                let dw = self.depthwise(relu, kernel, stride, 2, &format!("{name}/dw"))?;
-                let pw = self.conv(dw, c, 1, 1, &format!("{name}/pw"))?;
-                self.bn(pw, affine, &format!("{name}/bn"))
+                let relu = self.b.relu(x, format!("{name}/relu"))?;
+                let dw = self
+                    .b
+                    .depthwise_conv(relu, kernel, stride, 2, format!("{name}/dw"))?;
+                let pw = self.b.conv(dw, c, 1, 1, format!("{name}/pw"))?;
+                self.b.batch_norm_affine(pw, affine, format!("{name}/bn"))
             }
         }
     }
@@ -425,41 +358,40 @@ impl Builder<'_> {
         let mut states = vec![s0, s1];
         for (node, pair) in edges.chunks_exact(2).enumerate() {
             let node = node + 2;
-            let mut branches = Vec::with_capacity(2);
+            let mut summands: Vec<Tensor> = Vec::with_capacity(2);
             for (slot, edge) in pair.iter().enumerate() {
                 let input = usize::from(edge.input);
                 let stride = if reduction && input < 2 { 2 } else { 1 };
                 let edge_name = format!("{name}/node{node}/edge{slot}");
-                branches.push(self.cell_op(edge.op, states[input], stride, &edge_name)?);
+                let mut out = self.cell_op(edge.op, states[input], stride, &edge_name)?;
+                // Two skip_connects of one state would be one edge into the sum, which a
+                // graph cannot count twice: the second copy goes through an identity.
+                if summands.contains(&out) {
+                    out = self.b.unary(
+                        Op::Identity,
+                        out,
+                        format!("{edge_name}:skip_connect/identity"),
+                    )?;
+                }
+                summands.push(out);
             }
-            let sum = self.add(
-                Node::same_shape(Op::Add, branches[0].shape)
-                    .with_name(format!("{name}/node{node}/add")),
-                &branches,
-            )?;
-            states.push(sum);
+            states.push(self.b.add(&summands, format!("{name}/node{node}/add"))?);
         }
-        let intermediate = &states[2..];
-        let first = intermediate[0].shape;
-        let out = Shape::new(first.h, first.w, 4 * first.c);
-        self.add(
-            Node::new(Op::Concat, first, out).with_name(format!("{name}/concat")),
-            intermediate,
-        )
+        self.b.concat(&states[2..], format!("{name}/concat"))
     }
 }
 
 /// Builds the network of `genotype` under `config` (NetworkCIFAR of the DARTS code).
 pub(crate) fn build(genotype: &Genotype, config: &DartsConfig) -> Result<Graph> {
-    let mut builder = Builder {
-        graph: Graph::new(),
+    let mut net = Darts {
+        b: NetBuilder::new(),
         config,
     };
     let image = Shape::new(CIFAR_RESOLUTION, CIFAR_RESOLUTION, 3);
-    let input = builder.add(Node::same_shape(Op::Input, image).with_name("input"), &[])?;
+    let input = net.b.input(image)?;
     let stem_c = STEM_MULTIPLIER * config.channels;
-    let stem = builder.conv(input, stem_c, 3, 1, "stem/conv")?;
-    let stem = builder.bn(stem, true, "stem/bn")?;
+    let stem = net.b.conv(input, stem_c, 3, 1, "stem/conv".into())?;
+    let stem = net.b.batch_norm(stem, "stem/bn".into())?;
 
     let (mut s0, mut s1) = (stem, stem);
     let mut c = config.channels;
@@ -474,27 +406,17 @@ pub(crate) fn build(genotype: &Genotype, config: &DartsConfig) -> Result<Graph> 
         } else {
             &genotype.normal
         };
-        let out = builder.cell(index, edges, [s0, s1], c, reduction, reduction_prev)?;
+        let out = net.cell(index, edges, [s0, s1], c, reduction, reduction_prev)?;
         (s0, s1) = (s1, out);
         reduction_prev = reduction;
     }
 
-    let pooled = builder.add(
-        Node::new(Op::GlobalAvgPool, s1.shape, Shape::vector(s1.shape.c))
-            .with_name("head/global_avg_pool"),
-        &[s1],
-    )?;
-    let logits = builder.add(
-        Node::new(Op::Linear, pooled.shape, Shape::vector(CIFAR_CLASSES))
-            .with_bias(true)
-            .with_name("head/classifier"),
-        &[pooled],
-    )?;
-    builder.add(
-        Node::same_shape(Op::Output, logits.shape).with_name("output"),
-        &[logits],
-    )?;
-    Ok(builder.graph)
+    let pooled = net.b.global_avg_pool(s1, "head/global_avg_pool".into())?;
+    let logits = net
+        .b
+        .linear(pooled, CIFAR_CLASSES, "head/classifier".into())?;
+    net.b.output(logits)?;
+    Ok(net.b.finish())
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@
 //! Convolutions pad by `kernel / 2`, so a stride-s window maps size n to ceil(n / s).
 
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Node, NodeId, Op, Shape};
+use crate::graph::{Graph, Op, Shape};
+use crate::import::builder::{NetBuilder, Tensor};
 
 /// Block slots of the elastic network: 5 stages of up to 4 blocks.
 pub const OFA_BLOCK_SLOTS: usize = 20;
@@ -106,29 +107,25 @@ pub fn ofa_mbv3(ks: &[u8], e: &[u8], d: &[u8], resolution: u32) -> Result<Graph>
         )));
     }
 
-    let mut b = Builder {
-        graph: Graph::new(),
-    };
-    let image = Shape::new(resolution, resolution, 3);
-    let input = b.add(Node::same_shape(Op::Input, image).with_name("input"), &[])?;
-    let x = b.conv(input, FIRST_CONV_WIDTH, 3, 2, false, "first_conv/conv")?;
-    let x = b.bn(x, "first_conv/bn")?;
-    let mut x = b.unary(Op::HardSwish, x, "first_conv/act")?;
+    let mut b = NetBuilder::new();
+    let input = b.input(Shape::new(resolution, resolution, 3))?;
+    let x = b.conv(input, FIRST_CONV_WIDTH, 3, 2, "first_conv/conv".into())?;
+    let x = b.batch_norm(x, "first_conv/bn".into())?;
+    let mut x = b.unary(Op::HardSwish, x, "first_conv/act".into())?;
 
     // The first block: MBConv with expand ratio 1 (no expansion) and a shortcut.
-    let y = b.depthwise(x, 3, 1, "blocks.0/depth_conv/conv")?;
-    let y = b.bn(y, "blocks.0/depth_conv/bn")?;
-    let y = b.unary(Op::Relu, y, "blocks.0/depth_conv/act")?;
+    let y = b.depthwise_conv(x, 3, 1, 1, "blocks.0/depth_conv/conv".into())?;
+    let y = b.batch_norm(y, "blocks.0/depth_conv/bn".into())?;
+    let y = b.relu(y, "blocks.0/depth_conv/act".into())?;
     let y = b.conv(
         y,
         FIRST_CONV_WIDTH,
         1,
         1,
-        false,
-        "blocks.0/point_linear/conv",
+        "blocks.0/point_linear/conv".into(),
     )?;
-    let y = b.bn(y, "blocks.0/point_linear/bn")?;
-    x = b.add_tensors(x, y, "blocks.0/add")?;
+    let y = b.batch_norm(y, "blocks.0/point_linear/bn".into())?;
+    x = b.add(&[x, y], "blocks.0/add".into())?;
 
     for stage in 0..OFA_STAGES {
         for depth in 0..usize::from(d[stage]) {
@@ -143,7 +140,7 @@ pub fn ofa_mbv3(ks: &[u8], e: &[u8], d: &[u8], resolution: u32) -> Result<Graph>
                 se: STAGE_SE[stage],
             };
             // Block indices as in the supernet: blocks.0 is the first block.
-            x = b.mb_conv(x, &block, &format!("blocks.{}", slot + 1))?;
+            x = mb_conv(&mut b, x, &block, &format!("blocks.{}", slot + 1))?;
         }
     }
 
@@ -152,25 +149,16 @@ pub fn ofa_mbv3(ks: &[u8], e: &[u8], d: &[u8], resolution: u32) -> Result<Graph>
         FINAL_EXPAND_WIDTH,
         1,
         1,
-        false,
-        "final_expand_layer/conv",
+        "final_expand_layer/conv".into(),
     )?;
-    let x = b.bn(x, "final_expand_layer/bn")?;
-    let x = b.unary(Op::HardSwish, x, "final_expand_layer/act")?;
-    let x = b.global_avg_pool(x, "global_avg_pool")?;
-    let x = b.conv(x, FEATURE_MIX_WIDTH, 1, 1, false, "feature_mix_layer/conv")?;
-    let x = b.unary(Op::HardSwish, x, "feature_mix_layer/act")?;
-    let logits = b.add(
-        Node::new(Op::Linear, x.shape, Shape::vector(IMAGENET_CLASSES))
-            .with_bias(true)
-            .with_name("classifier/linear"),
-        &[x],
-    )?;
-    b.add(
-        Node::same_shape(Op::Output, logits.shape).with_name("output"),
-        &[logits],
-    )?;
-    Ok(b.graph)
+    let x = b.batch_norm(x, "final_expand_layer/bn".into())?;
+    let x = b.unary(Op::HardSwish, x, "final_expand_layer/act".into())?;
+    let x = b.global_avg_pool(x, "global_avg_pool".into())?;
+    let x = b.conv(x, FEATURE_MIX_WIDTH, 1, 1, "feature_mix_layer/conv".into())?;
+    let x = b.unary(Op::HardSwish, x, "feature_mix_layer/act".into())?;
+    let logits = b.linear(x, IMAGENET_CLASSES, "classifier/linear".into())?;
+    b.output(logits)?;
+    Ok(b.finish())
 }
 
 /// One elastic block, resolved to its active choices.
@@ -183,143 +171,44 @@ struct MbConv {
     se: bool,
 }
 
-/// A tensor being built: the node that produces it and its shape.
-#[derive(Debug, Clone, Copy)]
-struct Tensor {
-    id: NodeId,
-    shape: Shape,
+/// `MBConvLayer` in a `ResidualBlock` (the shortcut when stride 1 keeps the channels).
+fn mb_conv(b: &mut NetBuilder, x: Tensor, block: &MbConv, name: &str) -> Result<Tensor> {
+    let mid = make_divisible(x.shape.c * block.expand);
+    let act = || block.act.clone();
+    let y = b.conv(x, mid, 1, 1, format!("{name}/inverted_bottleneck/conv"))?;
+    let y = b.batch_norm(y, format!("{name}/inverted_bottleneck/bn"))?;
+    let y = b.unary(act(), y, format!("{name}/inverted_bottleneck/act"))?;
+    let y = b.depthwise_conv(
+        y,
+        block.kernel,
+        block.stride,
+        1,
+        format!("{name}/depth_conv/conv"),
+    )?;
+    let y = b.batch_norm(y, format!("{name}/depth_conv/bn"))?;
+    let mut y = b.unary(act(), y, format!("{name}/depth_conv/act"))?;
+    if block.se {
+        y = squeeze_excite(b, y, &format!("{name}/depth_conv/se"))?;
+    }
+    let y = b.conv(y, block.out_c, 1, 1, format!("{name}/point_linear/conv"))?;
+    let y = b.batch_norm(y, format!("{name}/point_linear/bn"))?;
+    if block.stride == 1 && x.shape.c == block.out_c {
+        b.add(&[x, y], format!("{name}/add"))
+    } else {
+        Ok(y)
+    }
 }
 
-struct Builder {
-    graph: Graph,
-}
-
-impl Builder {
-    fn add(&mut self, node: Node, inputs: &[Tensor]) -> Result<Tensor> {
-        let shape = node.output;
-        let id = self.graph.add_node(node)?;
-        for input in inputs {
-            self.graph.add_edge(input.id, id)?;
-        }
-        Ok(Tensor { id, shape })
-    }
-
-    fn unary(&mut self, op: Op, x: Tensor, name: &str) -> Result<Tensor> {
-        self.add(Node::same_shape(op, x.shape).with_name(name), &[x])
-    }
-
-    /// An affine BatchNorm (OFA's `nn.BatchNorm2d` defaults).
-    fn bn(&mut self, x: Tensor, name: &str) -> Result<Tensor> {
-        self.add(
-            Node::same_shape(Op::BatchNorm, x.shape)
-                .with_bias(true)
-                .with_name(name),
-            &[x],
-        )
-    }
-
-    fn add_tensors(&mut self, a: Tensor, b: Tensor, name: &str) -> Result<Tensor> {
-        self.add(Node::same_shape(Op::Add, a.shape).with_name(name), &[a, b])
-    }
-
-    fn global_avg_pool(&mut self, x: Tensor, name: &str) -> Result<Tensor> {
-        self.add(
-            Node::new(Op::GlobalAvgPool, x.shape, Shape::vector(x.shape.c)).with_name(name),
-            &[x],
-        )
-    }
-
-    fn conv(
-        &mut self,
-        x: Tensor,
-        out_c: u32,
-        kernel: u32,
-        stride: u32,
-        bias: bool,
-        name: &str,
-    ) -> Result<Tensor> {
-        let out = Shape::new(
-            x.shape.h.div_ceil(stride),
-            x.shape.w.div_ceil(stride),
-            out_c,
-        );
-        let node = Node::new(Op::Conv, x.shape, out)
-            .with_kernel(kernel, kernel)
-            .with_stride(stride, stride)
-            .with_bias(bias)
-            .with_name(name);
-        self.add(node, &[x])
-    }
-
-    fn depthwise(&mut self, x: Tensor, kernel: u32, stride: u32, name: &str) -> Result<Tensor> {
-        let c = x.shape.c;
-        let out = Shape::new(x.shape.h.div_ceil(stride), x.shape.w.div_ceil(stride), c);
-        let node = Node::new(Op::DepthwiseConv, x.shape, out)
-            .with_kernel(kernel, kernel)
-            .with_stride(stride, stride)
-            .with_groups(c)
-            .with_name(name);
-        self.add(node, &[x])
-    }
-
-    /// `MBConvLayer` in a `ResidualBlock` (the shortcut when stride 1 keeps the channels).
-    fn mb_conv(&mut self, x: Tensor, block: &MbConv, name: &str) -> Result<Tensor> {
-        let mid = make_divisible(x.shape.c * block.expand);
-        let y = self.conv(
-            x,
-            mid,
-            1,
-            1,
-            false,
-            &format!("{name}/inverted_bottleneck/conv"),
-        )?;
-        let y = self.bn(y, &format!("{name}/inverted_bottleneck/bn"))?;
-        let y = self.unary(
-            block.act.clone(),
-            y,
-            &format!("{name}/inverted_bottleneck/act"),
-        )?;
-        let y = self.depthwise(
-            y,
-            block.kernel,
-            block.stride,
-            &format!("{name}/depth_conv/conv"),
-        )?;
-        let y = self.bn(y, &format!("{name}/depth_conv/bn"))?;
-        let mut y = self.unary(block.act.clone(), y, &format!("{name}/depth_conv/act"))?;
-        if block.se {
-            y = self.squeeze_excite(y, &format!("{name}/depth_conv/se"))?;
-        }
-        let y = self.conv(
-            y,
-            block.out_c,
-            1,
-            1,
-            false,
-            &format!("{name}/point_linear/conv"),
-        )?;
-        let y = self.bn(y, &format!("{name}/point_linear/bn"))?;
-        if block.stride == 1 && x.shape.c == block.out_c {
-            self.add_tensors(x, y, &format!("{name}/add"))
-        } else {
-            Ok(y)
-        }
-    }
-
-    /// `SEModule`: pool, reduce (bias), ReLU, expand (bias), h-sigmoid, scale the input.
-    fn squeeze_excite(&mut self, x: Tensor, name: &str) -> Result<Tensor> {
-        let c = x.shape.c;
-        let reduced = make_divisible(c / SE_REDUCTION);
-        let s = self.global_avg_pool(x, &format!("{name}/pool"))?;
-        let s = self.conv(s, reduced, 1, 1, true, &format!("{name}/fc/reduce"))?;
-        let s = self.unary(Op::Relu, s, &format!("{name}/fc/relu"))?;
-        let s = self.conv(s, c, 1, 1, true, &format!("{name}/fc/expand"))?;
-        let s = self.unary(Op::HardSigmoid, s, &format!("{name}/fc/h_sigmoid"))?;
-        self.add(
-            Node::same_shape(Op::Mul, x.shape).with_name(format!("{name}/mul")),
-            &[x, s],
-        )
-    }
+/// `SEModule`: pool, reduce (bias), ReLU, expand (bias), h-sigmoid, scale the input.
+fn squeeze_excite(b: &mut NetBuilder, x: Tensor, name: &str) -> Result<Tensor> {
+    let c = x.shape.c;
+    let reduced = make_divisible(c / SE_REDUCTION);
+    let s = b.global_avg_pool(x, format!("{name}/pool"))?;
+    let s = b.conv_with_bias(s, reduced, 1, format!("{name}/fc/reduce"))?;
+    let s = b.relu(s, format!("{name}/fc/relu"))?;
+    let s = b.conv_with_bias(s, c, 1, format!("{name}/fc/expand"))?;
+    let s = b.unary(Op::HardSigmoid, s, format!("{name}/fc/h_sigmoid"))?;
+    b.mul(&[x, s], format!("{name}/mul"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::*;
 use crate::error::ErrorKind;
+use crate::graph::NodeId;
 
 fn vendored(path: &str) -> csv::Reader<GzDecoder<File>> {
     let path = format!("{}/data/{path}", env!("CARGO_MANIFEST_DIR"));
