@@ -10,6 +10,7 @@
 
 #![allow(non_camel_case_types)]
 
+mod benchmarks;
 mod graph;
 
 use std::cell::RefCell;
