@@ -20,6 +20,8 @@ pub enum GraphCommand {
         /// A computation graph in cgpredict's JSON format.
         file: PathBuf,
     },
+    #[command(flatten)]
+    FromBenchmark(crate::benchmarks::BenchmarkCommand),
 }
 
 pub fn run(command: GraphCommand) -> Result<()> {
@@ -32,6 +34,7 @@ pub fn run(command: GraphCommand) -> Result<()> {
             print!("{}", read_json_graph(&file)?.to_dot());
             Ok(())
         }
+        GraphCommand::FromBenchmark(command) => crate::benchmarks::run(command),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `cgpredict`: the command line over the library's functions.
 
+mod benchmarks;
 mod graph;
 
 use std::process::ExitCode;
