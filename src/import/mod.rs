@@ -2,8 +2,10 @@
 //! Once-for-All MobileNetV3) and ONNX files.
 
 mod builder;
+pub mod darts;
 pub mod nasbench101;
 pub mod nasbench201;
+pub mod ofa;
 
 pub use nasbench101::{Nb101Op, Nb101Spec, nasbench101};
 pub use nasbench201::{Nb201Arch, Nb201Op, nasbench201};
