@@ -162,6 +162,35 @@ const char *cgp_last_error_message(void);
 void cgp_string_free(char *s);
 
 /*
+ Builds the NAS-Bench-101 network (CIFAR-10: 32x32 input, 10 classes) of a cell, as the
+ benchmark trained it: `adjacency` is the cell's `n x n` 0/1 matrix, row-major
+ (`adjacency[i * n + j]` = edge i -> j, strictly upper triangular), `ops` its `n` op names
+ ("input", then "conv3x3-bn-relu", "conv1x1-bn-relu" or "maxpool3x3" for each inner
+ vertex, then "output"). Every vertex must lie on a path from the input to the output;
+ at most 7 vertices and 9 edges. The cell is put in the vertex order the benchmark used,
+ which decides how channels are split, so the graph's parameter count is the benchmark's
+ `trainable_parameters`. A malformed cell is `CGP_INVALID_ARGUMENT` with a message naming
+ the entry, op or vertex at fault. Release the graph with `cgp_graph_free`.
+
+ # Safety
+ `adjacency` is valid for reads of `n * n` bytes; `ops` for reads of `n` pointers, each a
+ NUL-terminated string; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_nasbench101(const uint8_t *adjacency, size_t n, const char *const *ops, struct cgp_graph **out);
+
+/*
+ Builds the NAS-Bench-201 network of the cell `arch`, the benchmark's string
+ (`|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|`),
+ for `num_classes` classes on 32x32 input (CIFAR-10: 10, CIFAR-100: 100). A malformed string
+ is `CGP_PARSE_ERROR` naming the node, edge and op; `num_classes` 0 is
+ `CGP_INVALID_ARGUMENT`. Release the graph with `cgp_graph_free`.
+
+ # Safety
+ `arch` is a NUL-terminated string; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_nasbench201(const char *arch, uint32_t num_classes, struct cgp_graph **out);
+
+/*
  Builds the NAS-Bench-301 (DARTS space) CIFAR-10 network of a genotype: 32 initial
  channels, 8 cells, as NAS-Bench-301 trained it (the auxiliary head is not part of the
  graph). `genotype_json` is NUL-terminated UTF-8:

@@ -21,7 +21,7 @@
 //! and have no node.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, Op, Shape};
+use crate::graph::{Graph, Node, Op, Shape};
 use crate::import::builder::{NetBuilder, Tensor};
 
 /// The most vertices (input and output included) of a NAS-Bench-101 cell.
@@ -516,8 +516,7 @@ fn truncate(b: &mut NetBuilder, x: Tensor, channels: u32, name: &str) -> Result<
         c: channels,
         ..x.shape
     };
-    let node =
-        crate::graph::Node::new(Op::Unknown("Slice".into()), x.shape, output).with_name(name);
+    let node = Node::new(Op::Unknown("Slice".into()), x.shape, output).with_name(name);
     b.node(node, &[x])
 }
 

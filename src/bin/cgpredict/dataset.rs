@@ -42,9 +42,11 @@ pub fn run(command: DatasetCommand) -> Result<()> {
             let dataset = Dataset::from_vendored(&data)?;
             let bytes = dataset.to_bytes();
             if let Some(parent) = out.parent() {
-                std::fs::create_dir_all(parent).map_err(|error| Error::from(error).context(parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| Error::from(error).context(parent.display()))?;
             }
-            std::fs::write(&out, &bytes).map_err(|error| Error::from(error).context(out.display()))?;
+            std::fs::write(&out, &bytes)
+                .map_err(|error| Error::from(error).context(out.display()))?;
             println!(
                 "{} architectures, {} bytes, written to {} in {:.1} s",
                 dataset.records.len(),
@@ -94,12 +96,18 @@ fn stats(dataset: &Dataset, json: bool) -> Result<String> {
             stats.labeled
         ));
         if let Some([low, median, high]) = stats.label_range {
-            text.push_str(&format!("  accuracy %   min {low:.2}  median {median:.2}  max {high:.2}\n"));
+            text.push_str(&format!(
+                "  accuracy %   min {low:.2}  median {median:.2}  max {high:.2}\n"
+            ));
         }
         let [low, median, mean, high] = stats.nodes;
-        text.push_str(&format!("  nodes        min {low}  median {median}  mean {mean:.1}  max {high}\n"));
+        text.push_str(&format!(
+            "  nodes        min {low}  median {median}  mean {mean:.1}  max {high}\n"
+        ));
         let [low, median, high] = stats.params;
-        text.push_str(&format!("  parameters   min {low}  median {median}  max {high}\n"));
+        text.push_str(&format!(
+            "  parameters   min {low}  median {median}  max {high}\n"
+        ));
         text.push_str("  ops         ");
         for (op, count) in ops {
             text.push_str(&format!(" {op}:{count}"));
