@@ -185,13 +185,13 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
     let op = node.op.clone();
     let unknown = matches!(op, Op::Unknown(_));
     let windowed = op.is_conv() || op.is_windowed_pool() || unknown;
-    for (field, pair) in [
-        ("kernel", &mut node.kernel),
-        ("stride", &mut node.stride),
-        ("dilation", &mut node.dilation),
+    for (fields, pair) in [
+        (["kernel_h", "kernel_w"], &mut node.kernel),
+        (["stride_h", "stride_w"], &mut node.stride),
+        (["dilation_h", "dilation_w"], &mut node.dilation),
     ] {
-        for (axis, value) in ["h", "w"].into_iter().zip(pair.iter_mut()) {
-            *value = settle_field(&op, &format!("{field}_{axis}"), *value, windowed, unknown)?;
+        for (field, value) in fields.into_iter().zip(pair.iter_mut()) {
+            *value = settle_field(&op, field, *value, windowed, unknown)?;
         }
     }
     node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
