@@ -85,9 +85,50 @@ static void nasbench201(void) {
     CHECK(g == NULL);
 }
 
+static void darts(void) {
+    /* DARTS-V2 at NAS-Bench-301's 32 channels and 8 cells: 372 nodes (counted by hand in
+     * import::darts' tests). */
+    const char *v2 =
+        "{\"normal\": [[\"sep_conv_3x3\", 0], [\"sep_conv_3x3\", 1], [\"sep_conv_3x3\", 0], "
+        "[\"sep_conv_3x3\", 1], [\"sep_conv_3x3\", 1], [\"skip_connect\", 0], [\"skip_connect\", 0], "
+        "[\"dil_conv_3x3\", 2]], \"reduce\": [[\"max_pool_3x3\", 0], [\"max_pool_3x3\", 1], "
+        "[\"skip_connect\", 2], [\"max_pool_3x3\", 1], [\"max_pool_3x3\", 0], [\"skip_connect\", 2], "
+        "[\"skip_connect\", 2], [\"max_pool_3x3\", 1]]}";
+    cgp_graph *g = NULL;
+    size_t nodes = 0;
+    CHECK(cgp_graph_from_darts(v2, &g) == CGP_OK && g != NULL);
+    CHECK(cgp_graph_node_count(g, &nodes) == CGP_OK && nodes == 372);
+    cgp_graph_free(g);
+    g = NULL;
+    CHECK_ERROR(cgp_graph_from_darts("{\"normal\": [], \"reduce\": []}", &g), CGP_PARSE_ERROR,
+                "normal has 0 [op, input] pairs");
+    CHECK_ERROR(cgp_graph_from_darts(NULL, &g), CGP_INVALID_ARGUMENT, "genotype_json is NULL");
+    CHECK(g == NULL);
+}
+
+static void ofa_mbv3(void) {
+    /* The largest subnet at 224: 7,664,760 parameters (counted by hand in import::ofa). */
+    uint8_t ks[20], e[20], d[5];
+    memset(ks, 7, sizeof ks);
+    memset(e, 6, sizeof e);
+    memset(d, 4, sizeof d);
+    cgp_graph *g = NULL;
+    CHECK(cgp_graph_from_ofa_mbv3(ks, e, d, 224, &g) == CGP_OK);
+    CHECK(params_of(g) == 7664760);
+    g = NULL;
+    d[2] = 5;
+    CHECK_ERROR(cgp_graph_from_ofa_mbv3(ks, e, d, 224, &g), CGP_INVALID_ARGUMENT, "d[2] = 5");
+    d[2] = 4;
+    CHECK_ERROR(cgp_graph_from_ofa_mbv3(ks, e, d, 100, &g), CGP_INVALID_ARGUMENT, "resolution");
+    CHECK_ERROR(cgp_graph_from_ofa_mbv3(ks, NULL, d, 224, &g), CGP_INVALID_ARGUMENT, "e is NULL");
+    CHECK(g == NULL);
+}
+
 int main(void) {
     nasbench101();
     nasbench201();
+    darts();
+    ofa_mbv3();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
