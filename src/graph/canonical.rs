@@ -20,6 +20,12 @@
 //!    the same predecessors (`relu`, `relu6`, `gelu`, `silu`, `hardswish`, `hardsigmoid`,
 //!    `sigmoid`, `tanh`, `max_pool`, `avg_pool`, `global_avg_pool`, `zero`, `add`, `mul`,
 //!    with equal fields) become one, read by the successors of both.
+//! 5. **Zeros drop out of sums.** A `zero` node (the NAS-Bench "none" op, `x * 0`) feeding
+//!    an `add` that also has other inputs is cut from it (x + 0 = x); an `add` left with a
+//!    single input is then that input. An `add` of zeros only is itself a `zero` node, fed by
+//!    the sources of those zeros. A `zero` node that feeds nothing is removed (it has no
+//!    parameters and its value is never read). So a generator that leaves `none` edges out
+//!    and an exporter that multiplies by zero give the same graph.
 //!
 //! Node ids are then renumbered in topological order, ties broken by the original ids.
 //! Nothing else changes: op types, shapes, kernels, parameters of the other nodes.
@@ -39,7 +45,8 @@ pub fn canonicalize(graph: &Graph) -> Graph {
         let changed = work.remove_layout_nodes()
             | work.fold_batch_norms()
             | work.flatten_sums()
-            | work.merge_duplicates();
+            | work.merge_duplicates()
+            | work.simplify_zeros();
         if !changed {
             break;
         }
@@ -263,6 +270,48 @@ impl Work {
         changed
     }
 
+    fn simplify_zeros(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::Add) {
+                continue;
+            }
+            let (zeros, others): (Vec<usize>, Vec<usize>) = self.preds[id]
+                .iter()
+                .partition(|&&p| self.op(p) == Some(&Op::Zero));
+            if zeros.is_empty() {
+                continue;
+            }
+            for &z in &zeros {
+                self.succs[z].remove(&id);
+                self.preds[id].remove(&z);
+            }
+            match others.len() {
+                0 => {
+                    // A sum of zeros is a zero computed from the zeros' sources.
+                    let sources: Vec<usize> =
+                        zeros.iter().flat_map(|&z| self.preds[z].clone()).collect();
+                    for source in sources {
+                        self.link(source, id);
+                    }
+                    if let Some(node) = self.nodes[id].as_mut() {
+                        node.op = Op::Zero;
+                    }
+                }
+                1 => self.bypass(id),
+                _ => {}
+            }
+            changed = true;
+        }
+        for id in 0..self.nodes.len() {
+            if self.op(id) == Some(&Op::Zero) && self.succs[id].is_empty() {
+                self.bypass(id);
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// Live node ids in topological order, ties broken by the smaller id.
     fn topological_order(&self) -> Vec<usize> {
         let mut pending: Vec<usize> = self.preds.iter().map(BTreeSet::len).collect();
@@ -479,6 +528,57 @@ mod tests {
             &[(0, 1), (0, 2), (1, 3)],
         );
         assert_eq!(canonicalize(&apart).node_count(), 4);
+    }
+
+    #[test]
+    fn zeros_drop_out_of_sums() {
+        let zero = || Node::same_shape(Op::Zero, S);
+        let add = || Node::same_shape(Op::Add, S);
+        // conv(x) + 0*x + 0*x, then relu; and 0*x + 0*x alone feeding a conv.
+        let g = build(
+            vec![
+                Node::same_shape(Op::Input, S), // 0
+                conv(),                         // 1
+                zero(),                         // 2
+                zero(),                         // 3
+                add(),                          // 4: 1 + 2
+                add(),                          // 5: 4 + 3
+                Node::same_shape(Op::Relu, S),  // 6
+                conv(),                         // 7
+                zero(),                         // 8: 0 * relu
+                zero(),                         // 9: 0 * conv 7
+                add(),                          // 10: 8 + 9
+                conv(),                         // 11
+            ],
+            &[
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (1, 4),
+                (2, 4),
+                (4, 5),
+                (3, 5),
+                (5, 6),
+                (6, 7),
+                (6, 8),
+                (7, 9),
+                (8, 10),
+                (9, 10),
+                (10, 11),
+            ],
+        );
+        let c = canonicalize(&g);
+        // The first sum is just the conv; the all-zero sum is one zero of relu and conv 7.
+        assert_eq!(ops(&c), ["input", "conv", "relu", "conv", "zero", "conv"]);
+        assert_eq!(c.predecessors(2), vec![1]);
+        assert_eq!(c.predecessors(4), vec![2, 3]);
+        assert_eq!(c.successors(4), vec![5]);
+        // A zero read by nothing goes.
+        let dead = build(
+            vec![Node::same_shape(Op::Input, S), conv(), zero()],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(ops(&canonicalize(&dead)), ["input", "conv"]);
     }
 
     #[test]

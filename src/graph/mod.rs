@@ -199,41 +199,24 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
     node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
     let (input, output, groups) = (node.input, node.output, node.groups);
     match op {
-        Op::Conv => {
-            if input.c % groups != 0 || output.c % groups != 0 {
-                return Err(format!(
-                    "in_c = {} and out_c = {} must both be divisible by groups = {groups}",
-                    input.c, output.c
-                ));
-            }
+        Op::Conv if input.c % groups != 0 || output.c % groups != 0 => {
+            return Err(format!(
+                "in_c = {} and out_c = {} must both be divisible by groups = {groups}",
+                input.c, output.c
+            ));
         }
-        Op::DepthwiseConv => {
-            if groups != input.c || output.c % input.c != 0 {
-                return Err(format!(
-                    "a depthwise convolution needs groups = in_c and out_c a multiple of in_c \
-                     (in_c = {}, out_c = {}, groups = {groups})",
-                    input.c, output.c
-                ));
-            }
+        Op::DepthwiseConv if groups != input.c || output.c % input.c != 0 => {
+            return Err(format!(
+                "a depthwise convolution needs groups = in_c and out_c a multiple of in_c \
+                 (in_c = {}, out_c = {}, groups = {groups})",
+                input.c, output.c
+            ));
         }
-        Op::BatchNorm
-        | Op::LayerNorm
-        | Op::Relu
-        | Op::Relu6
-        | Op::Gelu
-        | Op::Silu
-        | Op::HardSwish
-        | Op::HardSigmoid
-        | Op::Sigmoid
-        | Op::Tanh
-        | Op::Softmax
-        | Op::Identity => {
-            if input != output {
-                return Err(format!(
-                    "input {}x{}x{} and output {}x{}x{} (HxWxC) must be equal for {op}",
-                    input.h, input.w, input.c, output.h, output.w, output.c
-                ));
-            }
+        _ if op.preserves_shape() && input != output => {
+            return Err(format!(
+                "input {}x{}x{} and output {}x{}x{} (HxWxC) must be equal for {op}",
+                input.h, input.w, input.c, output.h, output.w, output.c
+            ));
         }
         _ => {}
     }

@@ -134,6 +134,25 @@ impl Op {
         matches!(self, Op::MaxPool | Op::AvgPool)
     }
 
+    /// Unary ops whose output has the input's shape, whatever the input.
+    pub fn preserves_shape(&self) -> bool {
+        matches!(
+            self,
+            Op::BatchNorm
+                | Op::LayerNorm
+                | Op::Relu
+                | Op::Relu6
+                | Op::Gelu
+                | Op::Silu
+                | Op::HardSwish
+                | Op::HardSigmoid
+                | Op::Sigmoid
+                | Op::Tanh
+                | Op::Softmax
+                | Op::Identity
+        )
+    }
+
     /// Normalizations whose `has_bias` means "affine" (a learned scale and shift per channel).
     pub fn is_normalization(&self) -> bool {
         matches!(self, Op::BatchNorm | Op::LayerNorm)

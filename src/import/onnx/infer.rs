@@ -574,7 +574,7 @@ impl Window {
         let list = |name: &str, default: i64, len: usize| -> Result<Vec<i64>, String> {
             match ctx.attrs.ints(name) {
                 Some(values) if values.len() == len => Ok(values.to_vec()),
-                Some(values) if values.is_empty() => Ok(vec![default; len]),
+                Some([]) => Ok(vec![default; len]),
                 Some(values) => Err(format!(
                     "attribute '{name}' has {} values; {len} expected",
                     values.len()
@@ -612,8 +612,7 @@ impl Window {
     fn output(&self, spatial: &[u64], ceil_mode: bool) -> Result<Vec<u64>, String> {
         let n = self.kernel.len();
         let mut out = Vec::with_capacity(n);
-        for axis in 0..n {
-            let input = spatial[axis];
+        for (axis, &input) in spatial.iter().enumerate().take(n) {
             let stride = self.strides[axis];
             let effective = (self.kernel[axis] - 1)
                 .checked_mul(self.dilations[axis])

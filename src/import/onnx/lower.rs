@@ -294,10 +294,7 @@ impl Lowerer<'_> {
             }
             Err(message) => return Err(Error::parse(message)),
         };
-        let mut outputs = match inferred {
-            Some(outputs) => outputs,
-            None => Vec::new(),
-        };
+        let mut outputs = inferred.unwrap_or_default();
         let ruled = !outputs.is_empty();
         for (position, name) in node.output.iter().enumerate() {
             if name.is_empty() || position < outputs.len() {
@@ -561,7 +558,7 @@ impl Lowerer<'_> {
                     });
                 }
                 let mut lowering = match (op, constant.and_then(|c| c.uniform)) {
-                    ("Mul", Some(v)) if v == 0.0 => same(Op::Zero)?,
+                    ("Mul", Some(0.0)) => same(Op::Zero)?,
                     ("Add" | "Sum", _) => same(Op::Add)?,
                     ("Mul", _) => same(Op::Mul)?,
                     _ => unknown()?,

@@ -8,7 +8,7 @@ use super::proto::{
 };
 use super::*;
 use crate::error::ErrorKind;
-use crate::graph::{Op, Shape};
+use crate::graph::Shape;
 
 const FLOAT: i32 = 1;
 const INT64: i32 = 7;
@@ -81,7 +81,6 @@ fn scalar(name: &str, value: f32) -> TensorProto {
 enum A {
     Int(i64),
     Ints(Vec<i64>),
-    Float(f32),
     Str(&'static str),
 }
 
@@ -101,7 +100,6 @@ fn node(op: &str, inputs: &[&str], outputs: &[&str], attributes: Vec<(&str, A)>)
                 match value {
                     A::Int(v) => a.i = Some(v),
                     A::Ints(v) => a.ints = v,
-                    A::Float(v) => a.f = Some(v),
                     A::Str(v) => a.s = Some(v.as_bytes().to_vec()),
                 }
                 a
@@ -378,15 +376,17 @@ fn neutral_constants_fold_and_zero_products_are_zero() {
             node("Add", &["zero", "x"], &["a"], vec![]),
             node("Mul", &["a", "one"], &["b"], vec![]),
             node("Mul", &["b", "zero"], &["z"], vec![]),
-            node("Add", &["z", "b"], &["y"], vec![]),
+            node("Relu", &["z"], &["r"], vec![]),
+            node("Add", &["r", "b"], &["y"], vec![]),
             node("Dropout", &["y"], &["yd"], vec![]),
         ],
         vec!["yd"],
     )
     .with(vec![scalar("zero", 0.0), scalar("one", 1.0)]);
     let (g, report) = model.import();
-    assert_eq!(ops(&g), ["input", "zero", "add", "output"]);
-    assert_eq!(g.predecessors(2), vec![0, 1]);
+    assert_eq!(ops(&g), ["input", "zero", "relu", "add", "output"]);
+    assert_eq!(g.predecessors(1), vec![0]);
+    assert_eq!(g.predecessors(3), vec![0, 2]);
     assert_eq!(
         report.ops["Add"],
         OpCounts {
