@@ -14,6 +14,7 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+pub(crate) use canonical::canonical_graph;
 pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
@@ -193,10 +194,23 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
         ("dilation", &mut node.dilation),
     ] {
         for (axis, value) in ["h", "w"].into_iter().zip(pair.iter_mut()) {
-            *value = settle_field(&op, &format!("{field}_{axis}"), *value, windowed, unknown)?;
+            // format_args! defers building the name to the error path (import speed).
+            *value = settle_field(
+                &op,
+                format_args!("{field}_{axis}"),
+                *value,
+                windowed,
+                unknown,
+            )?;
         }
     }
-    node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
+    node.groups = settle_field(
+        &op,
+        format_args!("groups"),
+        node.groups,
+        op.is_conv() || unknown,
+        unknown,
+    )?;
     let (input, output, groups) = (node.input, node.output, node.groups);
     match op {
         Op::Conv if input.c % groups != 0 || output.c % groups != 0 => {
@@ -241,7 +255,7 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
 /// apply, 0 and 1 both mean "unset" and anything else is a caller's mistake.
 fn settle_field(
     op: &Op,
-    field: &str,
+    field: std::fmt::Arguments<'_>,
     value: u32,
     applies: bool,
     optional: bool,
