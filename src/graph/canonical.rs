@@ -286,7 +286,11 @@ impl Work {
                     | Op::Add
                     | Op::Mul
             );
-            if !pure || self.preds[id].is_empty() {
+            // A duplicate shares every predecessor, so the first one must feed two nodes.
+            let shared = self.preds[id]
+                .first()
+                .is_some_and(|&p| self.succs[p].len() >= 2);
+            if !pure || !shared {
                 continue;
             }
             let key = (

@@ -5,8 +5,10 @@
 //! a draft node. Fusion passes then merge multi-node patterns (GELU's Erf form, decomposed
 //! LayerNorm, x·sigmoid(x), bias adds) and the surviving drafts become the graph.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::einsum::Equation;
 use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
@@ -85,6 +87,9 @@ struct Lowerer<'m> {
     unresolved: Vec<Option<Rc<str>>>,
     acts: Vec<Option<Act>>,
     drafts: Vec<Draft<'m>>,
+    /// For each draft, the drafts that read it (kept up to date by the fusion passes; may
+    /// list dead drafts and repeats, which [`Lowerer::consumers`] filters out).
+    users: Vec<Vec<usize>>,
     fates: Vec<Fate>,
     fused: BTreeMap<String, usize>,
     warnings: Vec<String>,
@@ -124,6 +129,7 @@ pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result
         unresolved: vec![None; count],
         acts: vec![None; count],
         drafts: Vec::new(),
+        users: Vec::new(),
         fates: vec![Fate::Pending; model.graph.node.len()],
         index: &index,
         fused: BTreeMap::new(),
@@ -142,6 +148,7 @@ pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result
         })?;
     }
     lowerer.add_outputs()?;
+    lowerer.index_users();
     lowerer.fuse_gelu();
     lowerer.fuse_layer_norm();
     lowerer.fuse_silu();
@@ -740,10 +747,11 @@ impl<'m> Lowerer<'m> {
         } else {
             Op::Conv
         };
+        let (stride, dilation) = (pair("strides")?, pair("dilations")?);
         let cg = Node::new(op, input, output)
             .with_kernel(kernel[0], kernel[1])
-            .with_stride(pair("strides")?[0], pair("strides")?[1])
-            .with_dilation(pair("dilations")?[0], pair("dilations")?[1])
+            .with_stride(stride[0], stride[1])
+            .with_dilation(dilation[0], dilation[1])
             .with_groups(groups)
             .with_bias(has_bias);
         Ok(Lowering::map(cg, vec![acts[0].1.draft], 1))
@@ -889,11 +897,25 @@ impl<'m> Lowerer<'m> {
         Ok(())
     }
 
-    /// Live drafts that read draft `id`.
+    fn index_users(&mut self) {
+        self.users = vec![Vec::new(); self.drafts.len()];
+        for (id, draft) in self.drafts.iter().enumerate() {
+            for &input in &draft.inputs {
+                self.users[input].push(id);
+            }
+        }
+    }
+
+    /// Live drafts that read draft `id`, in order.
     fn consumers(&self, id: usize) -> Vec<usize> {
-        (0..self.drafts.len())
+        let mut consumers: Vec<usize> = self.users[id]
+            .iter()
+            .copied()
             .filter(|&d| self.drafts[d].alive && self.drafts[d].inputs.contains(&id))
-            .collect()
+            .collect();
+        consumers.sort_unstable();
+        consumers.dedup();
+        consumers
     }
 
     fn sole_consumer(&self, id: usize) -> Option<usize> {
@@ -933,6 +955,7 @@ impl<'m> Lowerer<'m> {
         draft.node = Node::same_shape(op, shape).with_name(std::mem::take(&mut draft.node.name));
         draft.inputs = vec![input];
         draft.constant = None;
+        self.users[input].push(last);
         *self.fused.entry(pattern.to_owned()).or_insert(0) += 1;
     }
 
@@ -1155,13 +1178,15 @@ impl<'m> Lowerer<'m> {
             self.drafts[add].alive = false;
             self.drafts[layer].members.append(&mut members);
             self.drafts[layer].node.has_bias = true;
-            for draft in &mut self.drafts {
-                for input in &mut draft.inputs {
+            let readers = std::mem::take(&mut self.users[add]);
+            for &reader in &readers {
+                for input in &mut self.drafts[reader].inputs {
                     if *input == add {
                         *input = layer;
                     }
                 }
             }
+            self.users[layer].extend(readers);
             *self
                 .fused
                 .entry("bias add into conv/linear".to_owned())

@@ -1,7 +1,7 @@
 //! The parts of an ONNX model that import reads: the graph's nodes in dependency order, its
 //! declared inputs, outputs and value_info types, and node attributes.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use prost::Message;
 
@@ -117,10 +117,12 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
         inputs: Vec::with_capacity(graph.node.len()),
         outputs: Vec::with_capacity(graph.node.len()),
         order: Vec::with_capacity(graph.node.len()),
-        ids: HashMap::new(),
+        ids: HashMap::with_capacity(
+            graph.input.len() + graph.initializer.len() + 2 * graph.node.len(),
+        ),
     };
     // Producers: 0 = graph input or initializer, k + 1 = node k.
-    let mut producer: Vec<Option<usize>> = Vec::new();
+    let mut producer: Vec<Option<usize>> = Vec::with_capacity(index.ids.capacity());
     for name in graph
         .input
         .iter()
@@ -175,11 +177,8 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
                 inputs.push(None);
                 continue;
             }
-            let source = index
-                .ids
-                .get(input.as_str())
-                .and_then(|&id| producer[id as usize]);
-            match source {
+            let id = index.ids.get(input.as_str()).copied();
+            match id.and_then(|id| producer[id as usize]) {
                 Some(0) => {}
                 Some(k) => {
                     let k = k - 1;
@@ -196,7 +195,7 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
                     )));
                 }
             }
-            inputs.push(index.ids.get(input.as_str()).copied());
+            inputs.push(id);
         }
         index.inputs.push(inputs);
     }
