@@ -15,6 +15,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 pub use canonical::{canonicalize, is_isomorphic};
+pub(crate) use canonical::canonical_graph;
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
