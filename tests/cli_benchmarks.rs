@@ -1,22 +1,10 @@
 //! `cgpredict graph from-nb101` and `from-nb201`, run as a user would.
 
-use std::process::{Command, Output};
+mod common;
 
-fn cgpredict(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgpredict"))
-        .args(args)
-        .output()
-        .expect("the cgpredict binary runs")
-}
+use std::process::Output;
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{cgpredict, stdout};
 
 fn stderr(output: &Output) -> String {
     assert!(!output.status.success());

@@ -135,19 +135,12 @@ pub unsafe extern "C" fn cgp_graph_from_ofa_mbv3(
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::{CStr, CString};
+    use std::ffi::CString;
     use std::ptr;
 
     use super::*;
-    use crate::ffi::cgp_last_error_message;
     use crate::ffi::graph::{cgp_graph_free, cgp_graph_param_count};
-
-    fn last_error() -> String {
-        // SAFETY: never NULL.
-        unsafe { CStr::from_ptr(cgp_last_error_message()) }
-            .to_string_lossy()
-            .into_owned()
-    }
+    use crate::ffi::last_error;
 
     fn params(g: *mut cgp_graph) -> u64 {
         let mut count = 0;

@@ -212,16 +212,18 @@ pub unsafe extern "C" fn cgp_string_free(s: *mut c_char) {
     })
 }
 
+/// This thread's last error message, for the FFI layer's own tests.
+#[cfg(test)]
+pub(crate) fn last_error() -> String {
+    // SAFETY: cgp_last_error_message never returns NULL.
+    unsafe { CStr::from_ptr(cgp_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn last_error() -> String {
-        // SAFETY: cgp_last_error_message never returns NULL.
-        unsafe { CStr::from_ptr(cgp_last_error_message()) }
-            .to_string_lossy()
-            .into_owned()
-    }
 
     #[test]
     fn panics_become_a_status_and_a_message() {

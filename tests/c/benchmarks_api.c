@@ -1,31 +1,6 @@
 /* The benchmark part of the C API, from C: NAS-Bench-101 and -201 cells become graphs whose
  * parameter counts are the benchmarks' own, and malformed cells fail with their reason. */
-#include "cgpredict.h"
-
-#include <stdio.h>
-#include <string.h>
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-/* The call must fail with `status` and a message containing `fragment`. */
-#define CHECK_ERROR(call, status, fragment)                                      \
-    do {                                                                         \
-        cgp_status got_ = (call);                                                \
-        const char *msg_ = cgp_last_error_message();                             \
-        if (got_ != (status) || strstr(msg_, (fragment)) == NULL) {              \
-            fprintf(stderr, "%s:%d: %s: status %d, message \"%s\"; expected %d with \"%s\"\n", \
-                    __FILE__, __LINE__, #call, (int)got_, msg_, (int)(status), (fragment)); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
+#include "check.h"
 
 static uint64_t params_of(cgp_graph *g) {
     uint64_t params = 0;
