@@ -17,6 +17,19 @@
 //! | `cgpredict.embedding_dim` | `D`, the width of `embedding`, in decimal |
 //!
 //! These keys are stable: the trainer writes them and this module reads them.
+//!
+//! # ONNX Runtime
+//!
+//! The shared library is loaded at run time (see [`loader`]): `scripts/fetch-onnxruntime.sh`
+//! puts it in a cache that the library searches after an explicit path and `ORT_DYLIB_PATH`.
+//!
+//! Graphs are featurized in their own node order (no canonicalization yet).
+
+pub mod adapt;
+pub mod loader;
+mod predictor;
+
+pub use predictor::{Device, Predictor, PredictorOptions};
 
 /// Metadata key of the feature schema version the model was trained on.
 pub const META_SCHEMA_VERSION: &str = "cgpredict.schema_version";
