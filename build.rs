@@ -1,4 +1,5 @@
-//! Generates the C header from the Rust sources with cbindgen.
+//! Build steps: the C header from the Rust sources (cbindgen), and Rust types for the ONNX
+//! protobuf schema (prost-build with protox, so no `protoc` is needed).
 //!
 //! The header lands in `$OUT_DIR/cgpredict.h`; `tests/header.rs` fails when the committed
 //! `include/cgpredict.h` differs from it. `CGP_UPDATE_HEADER=1 cargo build` refreshes the
@@ -12,6 +13,7 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CGP_UPDATE_HEADER");
     generate_header();
+    compile_onnx_proto();
 }
 
 fn generate_header() {
@@ -47,4 +49,15 @@ fn generate_header() {
     if env::var_os("CGP_UPDATE_HEADER").is_some() {
         bindings.write_to_file(crate_dir.join("include/cgpredict.h"));
     }
+}
+
+/// Generates `onnx.rs` in `OUT_DIR` from the vendored `proto/onnx.proto`, with protox as the
+/// protobuf compiler so that building needs no `protoc` on the machine.
+fn compile_onnx_proto() {
+    println!("cargo:rerun-if-changed=proto/onnx.proto");
+    let descriptors = protox::compile(["onnx.proto"], ["proto"])
+        .unwrap_or_else(|error| panic!("proto/onnx.proto does not compile: {error}"));
+    prost_build::Config::new()
+        .compile_fds(descriptors)
+        .unwrap_or_else(|error| panic!("generating Rust types for onnx.proto failed: {error}"));
 }

@@ -12,6 +12,7 @@
 
 mod benchmarks;
 mod graph;
+mod onnx;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};

@@ -1,5 +1,6 @@
 //! The computation graph (CG): a DAG of primitive operators, validated as it is built.
 
+mod canonical;
 mod dot;
 mod json;
 mod node;
@@ -13,6 +14,7 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};

@@ -22,6 +22,8 @@ pub enum GraphCommand {
     },
     #[command(flatten)]
     FromBenchmark(crate::benchmarks::BenchmarkCommand),
+    #[command(flatten)]
+    FromOnnx(crate::onnx::OnnxCommand),
 }
 
 pub fn run(command: GraphCommand) -> Result<()> {
@@ -35,6 +37,7 @@ pub fn run(command: GraphCommand) -> Result<()> {
             Ok(())
         }
         GraphCommand::FromBenchmark(command) => crate::benchmarks::run(command),
+        GraphCommand::FromOnnx(command) => crate::onnx::run(command),
     }
 }
 

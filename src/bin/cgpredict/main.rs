@@ -3,6 +3,7 @@
 mod benchmarks;
 mod dataset;
 mod graph;
+mod onnx;
 
 use std::process::ExitCode;
 
