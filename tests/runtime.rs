@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use cgpredict::ErrorKind;
 use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 use cgpredict::graph::Graph;
+use cgpredict::graph::canonicalize;
 use cgpredict::import::nasbench201::nasbench201;
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
@@ -65,9 +66,9 @@ fn graphs(count: usize) -> Vec<Graph> {
     (0..count).map(|k| nb201((k * 53 + 7) % 15625)).collect()
 }
 
-/// The fixture model's formula, computed here from the features of one graph.
+/// The fixture model's formula, computed here from the features of one graph's canonical form.
 fn reference(graph: &Graph) -> (f32, Vec<f32>) {
-    let batch = Batch::new([graph]);
+    let batch = Batch::new([&canonicalize(graph)]);
     let nodes = batch.num_nodes();
     let mut mean = vec![0f64; NODE_FEATURES];
     for row in batch.node_features.chunks_exact(NODE_FEATURES) {

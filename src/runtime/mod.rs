@@ -23,7 +23,7 @@
 //! The shared library is loaded at run time (see [`loader`]): `scripts/fetch-onnxruntime.sh`
 //! puts it in a cache that the library searches after an explicit path and `ORT_DYLIB_PATH`.
 //!
-//! Graphs are featurized in their own node order (no canonicalization yet).
+//! Graphs are put in canonical form ([`crate::graph::canonicalize`]) before featurizing.
 
 pub mod adapt;
 pub mod loader;

@@ -14,6 +14,7 @@ use super::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::{self, Batch, GRAPH_FEATURES, NODE_FEATURES};
 use crate::graph::Graph;
+use crate::graph::canonicalize;
 
 /// Where a predictor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,7 +144,8 @@ impl Predictor {
     }
 
     /// One score per graph, higher = better predicted accuracy; the adapted head's score once
-    /// [`Predictor::adapt`] was called. All graphs go through the model in one run.
+    /// [`Predictor::adapt`] was called. Graphs are put in canonical form
+    /// ([`crate::graph::canonicalize`]) and all go through the model in one run.
     pub fn predict(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
         let (scores, embeddings) = self.run(graphs)?;
         Ok(match &self.head {
@@ -179,7 +181,10 @@ impl Predictor {
         if graphs.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let batch = Batch::new(graphs.iter().copied());
+        // The model saw canonical graphs in training: the same network written in two ways
+        // (a folded batch norm, a flatten) must score the same.
+        let canonical: Vec<Graph> = graphs.iter().map(|graph| canonicalize(graph)).collect();
+        let batch = Batch::new(&canonical);
         let mut session = self.take_session()?;
         let outcome = run_session(&mut session, &batch, self.embedding_dim);
         self.sessions
