@@ -333,6 +333,38 @@ enum cgp_status cgp_graph_to_dot(const struct cgp_graph *g, char **out);
 enum cgp_status cgp_graph_from_json(const char *json, size_t len, struct cgp_graph **out);
 
 /*
+ Imports an ONNX model file (plain or gzip-compressed) as a computation graph: structure
+ and shapes only, weights are never read (external data files are not opened). The graph
+ input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
+ `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
+ cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
+ can be neither inferred nor read from the file's value_info).
+
+ # Safety
+ `path` is NULL or a NUL-terminated string; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_onnx_file(const char *path, struct cgp_graph **out);
+
+/*
+ Imports an ONNX model from `len` bytes of protobuf, as `cgp_graph_from_onnx_file` does.
+
+ # Safety
+ `data` is valid for reads of `len` bytes; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struct cgp_graph **out);
+
+/*
+ Writes the import report of this thread's last successful `cgp_graph_from_onnx_*` call
+ as JSON: `{"opset", "onnx_nodes", "cg_nodes", "cg_edges", "ops": {"Conv": {"mapped",
+ "folded", "unknown"}, ...}, "fused": {...}, "warnings": [...]}`. Free it with
+ `cgp_string_free`. `CGP_INVALID_ARGUMENT` if this thread has imported nothing yet.
+
+ # Safety
+ `out` is valid for a write.
+ */
+enum cgp_status cgp_onnx_last_report_json(char **out);
+
+/*
  Opens a model file (`model_path` NULL: the bundled default model; this build has none,
  which is `CGP_MODEL_ERROR`). `device` is a `cgp_device` value; another value is
  `CGP_INVALID_ARGUMENT`. ONNX Runtime's library is found through `ORT_DYLIB_PATH`, the cache
@@ -399,38 +431,6 @@ enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph 
  graph pointers; `labels` holds `n` floats.
  */
 enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
-
-/*
- Imports an ONNX model file (plain or gzip-compressed) as a computation graph: structure
- and shapes only, weights are never read (external data files are not opened). The graph
- input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
- `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
- cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
- can be neither inferred nor read from the file's value_info).
-
- # Safety
- `path` is NULL or a NUL-terminated string; `out` is valid for a write.
- */
-enum cgp_status cgp_graph_from_onnx_file(const char *path, struct cgp_graph **out);
-
-/*
- Imports an ONNX model from `len` bytes of protobuf, as `cgp_graph_from_onnx_file` does.
-
- # Safety
- `data` is valid for reads of `len` bytes; `out` is valid for a write.
- */
-enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struct cgp_graph **out);
-
-/*
- Writes the import report of this thread's last successful `cgp_graph_from_onnx_*` call
- as JSON: `{"opset", "onnx_nodes", "cg_nodes", "cg_edges", "ops": {"Conv": {"mapped",
- "folded", "unknown"}, ...}, "fused": {...}, "warnings": [...]}`. Free it with
- `cgp_string_free`. `CGP_INVALID_ARGUMENT` if this thread has imported nothing yet.
-
- # Safety
- `out` is valid for a write.
- */
-enum cgp_status cgp_onnx_last_report_json(char **out);
 
 #ifdef __cplusplus
 }  // extern "C"
