@@ -9,6 +9,7 @@ pub mod features;
 pub mod ffi;
 pub mod graph;
 pub mod import;
+pub mod runtime;
 pub mod spectral;
 
 pub use error::{Error, ErrorKind, Result};
