@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cgpredict::spectral::{self, DEFAULT_K, Solver};
+use cgpredict::{Graph, Node, NodeId, Op, Shape};
 
 /// Median wall time of `f` over enough repetitions to fill about `budget`.
 fn time<T>(budget: Duration, mut f: impl FnMut() -> T) -> (Duration, T) {

@@ -16,7 +16,7 @@ mod cg_like;
 use std::io::Write;
 use std::path::Path;
 
-use cgpredict::{Graph, Node, Op, Shape};
+use cgpredict::{Graph, Node, NodeId, Op, Shape};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 

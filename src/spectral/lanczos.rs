@@ -40,6 +40,8 @@ const CHECK_MARGIN: f64 = 1e-9;
 const MAX_RUNS_PER_EIGENVALUE: usize = 8;
 /// `β` below this times the largest Ritz value ends a run: the Krylov space is invariant.
 const BREAKDOWN: f64 = 1e-12;
+/// Steps between convergence checks (each costs O(steps²)).
+const CHECK_EVERY: usize = 3;
 
 /// The `count` smallest eigenvalues of `laplacian`, ascending; `count` must be at most the
 /// order of the matrix.
@@ -234,7 +236,9 @@ impl<'a> Solver<'a> {
             };
         }
         basis.extend_from_slice(&w);
-        let mut last_row_check = None;
+        // The largest |α| so far: a lower bound on the largest Ritz value, the scale of M.
+        let mut scale: f64 = 0.0;
+        let mut exhausted = false;
         for j in 0..max_steps {
             let q = &basis[j * n..(j + 1) * n];
             w.copy_from_slice(q);
@@ -248,44 +252,44 @@ impl<'a> Solver<'a> {
             let b = norm(&w);
             alpha.push(a);
             beta.push(b);
-            let Some(check) = self.check(&alpha, &beta, want) else {
-                break;
-            };
+            scale = scale.max(a.abs());
             // A tiny β means the Krylov space is (numerically) invariant: its Ritz pairs are
             // as good as they get, and a next vector would be rounding noise.
-            let exhausted = b <= BREAKDOWN * check.top_theta;
-            let done = check.wanted_converged || exhausted;
-            last_row_check = Some(Check { exhausted, ..check });
-            if done || j + 1 == max_steps {
+            exhausted = b <= BREAKDOWN * scale;
+            let last = exhausted || j + 1 == max_steps;
+            let steps = j + 1;
+            let due = last || (steps >= want && (steps - want) % CHECK_EVERY == 0);
+            if due && self.wanted_converged(&alpha, &beta, want) != Some(false) {
+                break;
+            }
+            if last {
                 break;
             }
             w.iter_mut().for_each(|x| *x /= b);
             basis.extend_from_slice(&w);
         }
-        self.collect(&basis, &alpha, &beta, want, last_row_check)
+        self.collect(&basis, &alpha, &beta, want, exhausted)
     }
 
-    /// Convergence of the current tridiagonal matrix's top Ritz pairs from the last row of
-    /// its eigenvectors: `‖M y − θ y‖ = β |s_last|`, and then
-    /// `‖Δy − (1/θ − ε) y‖ ≤ ‖Δ + εI‖ β |s_last| / θ`.
-    fn check(&self, alpha: &[f64], beta: &[f64], want: usize) -> Option<Check> {
+    /// Whether the `want` largest Ritz values of the current tridiagonal matrix have
+    /// converged (`None` if its eigensolver failed), from the last row of its eigenvectors:
+    /// `‖M y − θ y‖ = β |s_last|`, and then `‖Δy − (1/θ − ε) y‖ ≤ ‖Δ + εI‖ β |s_last| / θ`.
+    fn wanted_converged(&self, alpha: &[f64], beta: &[f64], want: usize) -> Option<bool> {
         let m = alpha.len();
         let decomposition = tridiagonal::eigen(alpha, &beta[..m - 1], &[m - 1])?;
         let b = beta[m - 1];
-        let top_theta = decomposition.values[m - 1].abs();
-        let residuals: Vec<f64> = (0..m)
-            .map(|j| {
-                let theta = decomposition.values[j];
-                (2.0 + self.operator.shift) * b * decomposition.rows[0][j].abs() / theta
-            })
-            .collect();
-        let wanted_converged = m >= want
-            && (m - want..m).all(|j| decomposition.values[j] > 0.0 && residuals[j] <= TOLERANCE);
-        Some(Check {
-            wanted_converged,
-            top_theta,
-            exhausted: false,
-        })
+        Some(
+            m >= want
+                && (m - want..m).all(|j| {
+                    let theta = decomposition.values[j];
+                    theta > 0.0 && self.residual(b, decomposition.rows[0][j], theta) <= TOLERANCE
+                }),
+        )
+    }
+
+    /// The bound above on the `Δ`-residual of a Ritz pair.
+    fn residual(&self, beta: f64, last_component: f64, theta: f64) -> f64 {
+        (2.0 + self.operator.shift) * beta * last_component.abs() / theta
     }
 
     /// Ritz vectors of the run: the converged ones, and a restart vector from the wanted
@@ -296,7 +300,7 @@ impl<'a> Solver<'a> {
         alpha: &[f64],
         beta: &[f64],
         want: usize,
-        check: Option<Check>,
+        exhausted: bool,
     ) -> RunOutcome {
         let n = self.n;
         let m = alpha.len();
@@ -304,9 +308,6 @@ impl<'a> Solver<'a> {
             converged: Vec::new(),
             lowest: None,
             restart: None,
-        };
-        let Some(check) = check else {
-            return empty;
         };
         let rows: Vec<usize> = (0..m).collect();
         let Some(decomposition) = tridiagonal::eigen(alpha, &beta[..m - 1], &rows) else {
@@ -355,7 +356,7 @@ impl<'a> Solver<'a> {
             converged,
             lowest,
             // After a breakdown the same start would rebuild the same space.
-            restart: restart.filter(|_| !check.exhausted),
+            restart: restart.filter(|_| !exhausted),
         }
     }
 
@@ -367,10 +368,14 @@ impl<'a> Solver<'a> {
         }
     }
 
-    /// Removes from `w` its components along the locked vectors and `basis` (classical
-    /// Gram–Schmidt, twice: "twice is enough" for orthogonality to working precision).
+    /// Removes from `w` its components along the locked vectors and `basis` by classical
+    /// Gram–Schmidt, repeated when the first pass cancelled much of `w` (the DGKS test:
+    /// then rounding may have left it measurably non-orthogonal; "twice is enough").
     fn orthogonalize(&self, w: &mut [f64], basis: &[f64]) {
-        for _ in 0..2 {
+        let before = norm(w);
+        project_out(&self.locked, w);
+        project_out(basis, w);
+        if norm(w) < std::f64::consts::FRAC_1_SQRT_2 * before {
             project_out(&self.locked, w);
             project_out(basis, w);
         }
@@ -382,8 +387,7 @@ impl<'a> Solver<'a> {
         let before = norm(w);
         self.orthogonalize(w, basis);
         let after = norm(w);
-        // Written so that NaN fails too.
-        if !(after > 1e-8 * before) {
+        if after.is_nan() || after <= 1e-8 * before {
             return false;
         }
         w.iter_mut().for_each(|x| *x /= after);
@@ -433,12 +437,6 @@ impl<'a> Solver<'a> {
             })
             .collect()
     }
-}
-
-struct Check {
-    wanted_converged: bool,
-    top_theta: f64,
-    exhausted: bool,
 }
 
 /// `w ← w − V Vᵀ w` for the column-major `n × (v.len() / n)` matrix `V`.

@@ -159,3 +159,66 @@ impl Laplacian {
         basis
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Node, Op, Shape};
+
+    /// 0 -> 1 -> 2 and 0 -> 2, plus an isolated node 3.
+    fn triangle_and_isolated() -> Graph {
+        let mut g = Graph::new();
+        for _ in 0..4 {
+            g.add_node(Node::same_shape(Op::Identity, Shape::new(1, 1, 1)))
+                .unwrap();
+        }
+        for (a, b) in [(0, 1), (1, 2), (0, 2)] {
+            g.add_edge(a, b).unwrap();
+        }
+        g
+    }
+
+    #[test]
+    fn entries_follow_networkx_including_isolated_nodes() {
+        let laplacian = Laplacian::of(&triangle_and_isolated());
+        let dense = laplacian.dense();
+        // Every triangle node has degree 2: off-diagonal -1/sqrt(2 * 2).
+        for i in 0..3 {
+            assert_eq!(dense[(i, i)], 1.0);
+            for j in (0..3).filter(|&j| j != i) {
+                assert!((dense[(i, j)] + 0.5).abs() < 1e-15);
+            }
+        }
+        // The isolated node's row and column are zero, diagonal included.
+        for j in 0..4 {
+            assert_eq!(dense[(3, j)], 0.0);
+            assert_eq!(dense[(j, 3)], 0.0);
+        }
+        assert_eq!(laplacian.off_diagonal_count(), 6);
+        let mut y = [0.0; 4];
+        laplacian.apply(&[1.0, 2.0, 3.0, 4.0], &mut y);
+        for (value, expected) in y.iter().zip([1.0 - 2.5, 2.0 - 2.0, 3.0 - 1.5, 0.0]) {
+            assert!((value - expected).abs() < 1e-14, "{y:?}");
+        }
+    }
+
+    #[test]
+    fn null_space_has_one_unit_vector_per_component() {
+        let laplacian = Laplacian::of(&triangle_and_isolated());
+        let (label, count) = laplacian.components();
+        assert_eq!((label, count), (vec![0, 0, 0, 1], 2));
+        let basis = laplacian.null_space(&[0, 0, 0, 1], 2);
+        let third = 1.0 / 3.0_f64.sqrt();
+        for (vector, expected) in basis
+            .iter()
+            .zip([[third, third, third, 0.0], [0.0, 0.0, 0.0, 1.0]])
+        {
+            let mut image = [0.0; 4];
+            laplacian.apply(vector, &mut image);
+            for i in 0..4 {
+                assert!((vector[i] - expected[i]).abs() < 1e-15);
+                assert!(image[i].abs() < 1e-15);
+            }
+        }
+    }
+}

@@ -30,6 +30,8 @@ mod dense;
 mod distance;
 mod lanczos;
 mod laplacian;
+#[cfg(test)]
+mod tests;
 mod tridiagonal;
 
 use rayon::prelude::*;

@@ -2,11 +2,13 @@
 //! (chains of residual, bottleneck, inception-like, NB-201-like and inverted-residual
 //! blocks, built through the real graph API) and small graphs of known spectrum.
 //!
-//! Shared by `tests/spectral.rs`, `examples/spectral_fixture_graphs.rs` and
-//! `benches/spectral.rs` through `#[path]`, so each user compiles what it calls.
+//! Shared through `#[path]` by the library's spectral unit tests (which run optimized, see
+//! `[profile.test]`), `tests/spectral.rs`, `examples/spectral_fixture_graphs.rs` and
+//! `benches/spectral.rs`; each includer imports `Graph, Node, NodeId, Op, Shape` at its
+//! crate root (the library has them there already), and uses only some of it.
 #![allow(dead_code)]
 
-use cgpredict::{Graph, Node, NodeId, Op, Shape};
+use crate::{Graph, Node, NodeId, Op, Shape};
 
 /// SplitMix64: small, seeded, and the same on every platform.
 pub struct Rng(u64);
@@ -146,8 +148,7 @@ impl Builder {
         let mut states = vec![x];
         for j in 1..4 {
             let mut inputs = Vec::new();
-            for i in 0..j {
-                let from = states[i];
+            for &from in &states[..j] {
                 match self.rng.below(5) {
                     0 => inputs.push(from),
                     1 | 2 => {
@@ -298,4 +299,19 @@ pub fn parallel_chain(blocks: usize, branches: usize, length: usize) -> Graph {
         next = end + 1;
     }
     from_edges(next, &edges)
+}
+
+/// The disjoint union of `graphs` (skeletons only), numbered one after the other.
+pub fn disjoint_union(graphs: &[Graph]) -> Graph {
+    let mut edges = Vec::new();
+    let mut offset = 0;
+    for graph in graphs {
+        edges.extend(
+            graph
+                .edges()
+                .map(|(a, b)| (offset + a as usize, offset + b as usize)),
+        );
+        offset += graph.node_count();
+    }
+    from_edges(offset, &edges)
 }
