@@ -1,10 +1,11 @@
 //! cgpredict: predict how well a neural network will perform from its computation graph.
 //!
 //! The modules follow the pipeline: [`graph`] (the computation graph), [`import`] (benchmark
-//! specs and ONNX files into graphs), [`spectral`] (spectral distance), and the C ABI in
-//! [`ffi`].
+//! specs and ONNX files into graphs), [`spectral`] (spectral distance), [`features`] (graphs
+//! into model inputs), and the C ABI in [`ffi`].
 
 pub mod error;
+pub mod features;
 pub mod ffi;
 pub mod graph;
 pub mod import;

@@ -1,5 +1,6 @@
 //! The computation graph (CG): a DAG of primitive operators, validated as it is built.
 
+mod canonical;
 mod dot;
 mod json;
 mod node;
@@ -13,6 +14,7 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
@@ -185,53 +187,36 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
     let op = node.op.clone();
     let unknown = matches!(op, Op::Unknown(_));
     let windowed = op.is_conv() || op.is_windowed_pool() || unknown;
-    for (field, pair) in [
-        ("kernel", &mut node.kernel),
-        ("stride", &mut node.stride),
-        ("dilation", &mut node.dilation),
+    for (fields, pair) in [
+        (["kernel_h", "kernel_w"], &mut node.kernel),
+        (["stride_h", "stride_w"], &mut node.stride),
+        (["dilation_h", "dilation_w"], &mut node.dilation),
     ] {
-        for (axis, value) in ["h", "w"].into_iter().zip(pair.iter_mut()) {
-            *value = settle_field(&op, &format!("{field}_{axis}"), *value, windowed, unknown)?;
+        for (field, value) in fields.into_iter().zip(pair.iter_mut()) {
+            *value = settle_field(&op, field, *value, windowed, unknown)?;
         }
     }
     node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
     let (input, output, groups) = (node.input, node.output, node.groups);
     match op {
-        Op::Conv => {
-            if input.c % groups != 0 || output.c % groups != 0 {
-                return Err(format!(
-                    "in_c = {} and out_c = {} must both be divisible by groups = {groups}",
-                    input.c, output.c
-                ));
-            }
+        Op::Conv if input.c % groups != 0 || output.c % groups != 0 => {
+            return Err(format!(
+                "in_c = {} and out_c = {} must both be divisible by groups = {groups}",
+                input.c, output.c
+            ));
         }
-        Op::DepthwiseConv => {
-            if groups != input.c || output.c % input.c != 0 {
-                return Err(format!(
-                    "a depthwise convolution needs groups = in_c and out_c a multiple of in_c \
-                     (in_c = {}, out_c = {}, groups = {groups})",
-                    input.c, output.c
-                ));
-            }
+        Op::DepthwiseConv if groups != input.c || output.c % input.c != 0 => {
+            return Err(format!(
+                "a depthwise convolution needs groups = in_c and out_c a multiple of in_c \
+                 (in_c = {}, out_c = {}, groups = {groups})",
+                input.c, output.c
+            ));
         }
-        Op::BatchNorm
-        | Op::LayerNorm
-        | Op::Relu
-        | Op::Relu6
-        | Op::Gelu
-        | Op::Silu
-        | Op::HardSwish
-        | Op::HardSigmoid
-        | Op::Sigmoid
-        | Op::Tanh
-        | Op::Softmax
-        | Op::Identity => {
-            if input != output {
-                return Err(format!(
-                    "input {}x{}x{} and output {}x{}x{} (HxWxC) must be equal for {op}",
-                    input.h, input.w, input.c, output.h, output.w, output.c
-                ));
-            }
+        _ if op.preserves_shape() && input != output => {
+            return Err(format!(
+                "input {}x{}x{} and output {}x{}x{} (HxWxC) must be equal for {op}",
+                input.h, input.w, input.c, output.h, output.w, output.c
+            ));
         }
         _ => {}
     }

@@ -1,0 +1,24 @@
+# Entry points for people and CI. `make test` is the whole test suite (README's test command).
+
+CARGO ?= cargo
+
+.PHONY: all build test lint header
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
+# (compiled by tests/c_api.rs), and the header check (tests/header.rs).
+test:
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Regenerates include/cgpredict.h after a change to the C ABI.
+header:
+	CGP_UPDATE_HEADER=1 $(CARGO) build

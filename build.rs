@@ -1,0 +1,63 @@
+//! Build steps: the C header from the Rust sources (cbindgen), and Rust types for the ONNX
+//! protobuf schema (prost-build with protox, so no `protoc` is needed).
+//!
+//! The header lands in `$OUT_DIR/cgpredict.h`; `tests/header.rs` fails when the committed
+//! `include/cgpredict.h` differs from it. `CGP_UPDATE_HEADER=1 cargo build` refreshes the
+//! committed copy.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-env-changed=CGP_UPDATE_HEADER");
+    generate_header();
+    compile_onnx_proto();
+}
+
+fn generate_header() {
+    let crate_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    let version = |part: &str| {
+        env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets the package version")
+    };
+    config.after_includes = Some(format!(
+        "\n/** Version of this header; compare with cgp_version() at run time. */\n\
+         #define CGP_VERSION_MAJOR {}\n\
+         /** Minor version of this header. */\n\
+         #define CGP_VERSION_MINOR {}\n\
+         /** Patch version of this header. */\n\
+         #define CGP_VERSION_PATCH {}\n\
+         /** The version of this header as a string. */\n\
+         #define CGP_VERSION_STRING \"{}\"",
+        version("MAJOR"),
+        version("MINOR"),
+        version("PATCH"),
+        env::var("CARGO_PKG_VERSION").expect("cargo sets the package version"),
+    ));
+    let bindings = cbindgen::Builder::new()
+        // Only the ffi module: the rest of the crate's public items are not part of the C ABI.
+        .with_src(crate_dir.join("src/ffi/mod.rs"))
+        .with_config(config)
+        .generate()
+        .expect("cbindgen can read the C ABI in src/ffi");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    bindings.write_to_file(out_dir.join("cgpredict.h"));
+    if env::var_os("CGP_UPDATE_HEADER").is_some() {
+        bindings.write_to_file(crate_dir.join("include/cgpredict.h"));
+    }
+}
+
+/// Generates `onnx.rs` in `OUT_DIR` from the vendored `proto/onnx.proto`, with protox as the
+/// protobuf compiler so that building needs no `protoc` on the machine.
+fn compile_onnx_proto() {
+    println!("cargo:rerun-if-changed=proto/onnx.proto");
+    let descriptors = protox::compile(["onnx.proto"], ["proto"])
+        .unwrap_or_else(|error| panic!("proto/onnx.proto does not compile: {error}"));
+    prost_build::Config::new()
+        .compile_fds(descriptors)
+        .unwrap_or_else(|error| panic!("generating Rust types for onnx.proto failed: {error}"));
+}

@@ -1,0 +1,75 @@
+//! `cgpredict graph from-onnx`: the computation graph of an ONNX model.
+
+use std::path::PathBuf;
+
+use cgpredict::Result;
+use cgpredict::import::onnx::{ImportOptions, graph_from_onnx_file_with};
+use clap::Subcommand;
+
+use crate::graph::summary;
+
+#[derive(Subcommand)]
+pub enum OnnxCommand {
+    /// Import an ONNX model (plain or .onnx.gz): structure and shapes only, weights are
+    /// never read. Prints the graph summary and the import report by default.
+    FromOnnx {
+        /// The model file.
+        model: PathBuf,
+        /// Print the graph in cgpredict's JSON format (with --report: the report as JSON).
+        #[arg(long, conflicts_with = "dot")]
+        json: bool,
+        /// Print the graph in Graphviz DOT.
+        #[arg(long, conflicts_with = "report")]
+        dot: bool,
+        /// Print only the import report: what became of each ONNX operator type.
+        #[arg(long)]
+        report: bool,
+        /// Use this input shape instead of the declared one, e.g. 1x3x240x240.
+        #[arg(long, value_parser = parse_shape)]
+        input_shape: Option<InputShape>,
+    },
+}
+
+/// Input dimensions given as one argument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputShape(Vec<u64>);
+
+fn parse_shape(text: &str) -> std::result::Result<InputShape, String> {
+    text.split(['x', 'X', ','])
+        .map(|part| {
+            part.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&d| d > 0)
+                .ok_or_else(|| format!("{part:?} in {text:?} is not a positive dimension"))
+        })
+        .collect::<std::result::Result<Vec<u64>, String>>()
+        .map(InputShape)
+}
+
+pub fn run(command: OnnxCommand) -> Result<()> {
+    let OnnxCommand::FromOnnx {
+        model,
+        json,
+        dot,
+        report,
+        input_shape,
+    } = command;
+    let options = ImportOptions {
+        input_shape: input_shape.map(|shape| shape.0),
+    };
+    let (graph, import_report) = graph_from_onnx_file_with(&model, &options)?;
+    let text = match (json, dot, report) {
+        (true, _, true) => format!("{}\n", import_report.to_json()),
+        (false, _, true) => import_report.to_string(),
+        (true, _, false) => format!("{}\n", graph.to_json()),
+        (_, true, _) => graph.to_dot(),
+        _ => format!("{}{import_report}", summary(&graph, false)),
+    };
+    print!("{text}");
+    if import_report.unknown_total() > 0 && !(json || dot) {
+        let unknown = import_report.unknown_ops().join(", ");
+        eprintln!("note: operators outside the vocabulary became unknown nodes: {unknown}");
+    }
+    Ok(())
+}

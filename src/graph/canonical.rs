@@ -1,0 +1,642 @@
+//! Canonical form: one computation graph per architecture, whichever way it arrives.
+//!
+//! Exporters and generators spell the same network differently: an ONNX file exported in
+//! eval mode has BatchNorm already folded into the preceding convolution, a benchmark
+//! generator emits `conv` then `batch_norm`; PyTorch's `sum()` of three branches exports
+//! as two binary adds, a generator may write one three-input `add`; one ReLU read by three
+//! convolutions or three ReLUs of the same tensor. [`canonicalize`] rewrites every graph to
+//! one form, applying these rules until none applies:
+//!
+//! 1. **Layout nodes go.** `identity`, `flatten` and `reshape` with exactly one predecessor
+//!    are removed; their predecessor feeds their successors directly (successors keep the
+//!    input shape they recorded).
+//! 2. **BatchNorm folds into its convolution.** A `batch_norm` whose only predecessor is a
+//!    `conv` or `depthwise_conv` with no other successor, and whose shape is that conv's
+//!    output, is removed and the conv gets `has_bias = true` (inference-time folding:
+//!    the affine normalization becomes the conv's weight scale and bias).
+//! 3. **Sums flatten.** An `add` of two or more inputs whose only successor is another `add`
+//!    of the same output shape is merged into it: `(a + b) + c` is `add(a, b, c)`.
+//! 4. **Duplicates merge.** Two parameter-free nodes that compute the same function of
+//!    the same predecessors (`relu`, `relu6`, `gelu`, `silu`, `hardswish`, `hardsigmoid`,
+//!    `sigmoid`, `tanh`, `max_pool`, `avg_pool`, `global_avg_pool`, `zero`, `add`, `mul`,
+//!    with equal fields) become one, read by the successors of both.
+//! 5. **Zeros drop out of sums.** A `zero` node (the NAS-Bench "none" op, `x * 0`) feeding
+//!    an `add` that also has other inputs is cut from it (x + 0 = x); an `add` left with a
+//!    single input is then that input. An `add` of zeros only is itself a `zero` node, fed by
+//!    the sources of those zeros. A `zero` node that feeds nothing is removed (it has no
+//!    parameters and its value is never read). So a generator that leaves `none` edges out
+//!    and an exporter that multiplies by zero give the same graph.
+//!
+//! Node ids are then renumbered in topological order, ties broken by the original ids.
+//! Nothing else changes: op types, shapes, kernels, parameters of the other nodes.
+//! [`is_isomorphic`] compares two graphs up to node numbering.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+use petgraph::algo::is_isomorphic_matching;
+
+use super::{Graph, Node, NodeId, Op};
+
+/// The canonical form of `graph` (see the module documentation for the rules).
+pub fn canonicalize(graph: &Graph) -> Graph {
+    let mut work = Work::from(graph);
+    loop {
+        let changed = work.remove_layout_nodes()
+            | work.fold_batch_norms()
+            | work.flatten_sums()
+            | work.merge_duplicates()
+            | work.simplify_zeros();
+        if !changed {
+            break;
+        }
+    }
+    work.into_graph()
+}
+
+/// Whether `a` and `b` are the same graph up to node numbering: a bijection between their
+/// nodes that preserves edges and every node field except the free-form `name`.
+pub fn is_isomorphic(a: &Graph, b: &Graph) -> bool {
+    if a.node_count() != b.node_count() || a.edge_count() != b.edge_count() {
+        return false;
+    }
+    let mut labels_a: Vec<String> = a.nodes().map(|(_, n)| structural_key(n)).collect();
+    let mut labels_b: Vec<String> = b.nodes().map(|(_, n)| structural_key(n)).collect();
+    labels_a.sort_unstable();
+    labels_b.sort_unstable();
+    if labels_a != labels_b {
+        return false;
+    }
+    is_isomorphic_matching(
+        a.dag.inner(),
+        b.dag.inner(),
+        |x: &Node, y: &Node| same_structure(x, y),
+        |_: &(), _: &()| true,
+    )
+}
+
+/// Every field of a node except its name.
+fn same_structure(a: &Node, b: &Node) -> bool {
+    a.op == b.op
+        && a.input == b.input
+        && a.output == b.output
+        && a.kernel == b.kernel
+        && a.stride == b.stride
+        && a.dilation == b.dilation
+        && a.groups == b.groups
+        && a.has_bias == b.has_bias
+        && a.weight_shape == b.weight_shape
+}
+
+fn structural_key(node: &Node) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}",
+        node.op,
+        node.input,
+        node.output,
+        node.kernel,
+        node.stride,
+        node.dilation,
+        node.groups,
+        node.has_bias,
+        node.weight_shape
+    )
+}
+
+/// A mutable copy of a graph: nodes that can be removed, edges as sets.
+struct Work {
+    nodes: Vec<Option<Node>>,
+    preds: Vec<BTreeSet<usize>>,
+    succs: Vec<BTreeSet<usize>>,
+}
+
+impl Work {
+    fn from(graph: &Graph) -> Work {
+        let count = graph.node_count();
+        let mut work = Work {
+            nodes: graph.nodes().map(|(_, node)| Some(node.clone())).collect(),
+            preds: vec![BTreeSet::new(); count],
+            succs: vec![BTreeSet::new(); count],
+        };
+        for (from, to) in graph.edges() {
+            work.link(from as usize, to as usize);
+        }
+        work
+    }
+
+    fn link(&mut self, from: usize, to: usize) {
+        if from != to {
+            self.succs[from].insert(to);
+            self.preds[to].insert(from);
+        }
+    }
+
+    fn op(&self, id: usize) -> Option<&Op> {
+        self.nodes[id].as_ref().map(|node| &node.op)
+    }
+
+    /// Removes node `id`, connecting each of its predecessors to each of its successors.
+    fn bypass(&mut self, id: usize) {
+        let preds = std::mem::take(&mut self.preds[id]);
+        let succs = std::mem::take(&mut self.succs[id]);
+        for &p in &preds {
+            self.succs[p].remove(&id);
+        }
+        for &s in &succs {
+            self.preds[s].remove(&id);
+        }
+        for &p in &preds {
+            for &s in &succs {
+                self.link(p, s);
+            }
+        }
+        self.nodes[id] = None;
+    }
+
+    /// Moves every successor of `from` onto `to` and removes `from`.
+    fn redirect(&mut self, from: usize, to: usize) {
+        let succs = std::mem::take(&mut self.succs[from]);
+        for &s in &succs {
+            self.preds[s].remove(&from);
+            self.link(to, s);
+        }
+        for p in std::mem::take(&mut self.preds[from]) {
+            self.succs[p].remove(&from);
+        }
+        self.nodes[from] = None;
+    }
+
+    fn remove_layout_nodes(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            let layout = matches!(self.op(id), Some(Op::Identity | Op::Flatten | Op::Reshape));
+            if layout && self.preds[id].len() == 1 {
+                self.bypass(id);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn fold_batch_norms(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::BatchNorm) || self.preds[id].len() != 1 {
+                continue;
+            }
+            let Some(&conv) = self.preds[id].first() else {
+                continue;
+            };
+            let fits = match (&self.nodes[conv], &self.nodes[id]) {
+                (Some(c), Some(bn)) => c.op.is_conv() && c.output == bn.input,
+                _ => false,
+            };
+            if fits && self.succs[conv].len() == 1 {
+                if let Some(c) = self.nodes[conv].as_mut() {
+                    c.has_bias = true;
+                }
+                self.bypass(id);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn flatten_sums(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::Add)
+                || self.preds[id].len() < 2
+                || self.succs[id].len() != 1
+            {
+                continue;
+            }
+            let Some(&next) = self.succs[id].first() else {
+                continue;
+            };
+            let fits = match (&self.nodes[id], &self.nodes[next]) {
+                (Some(a), Some(b)) => b.op == Op::Add && a.output == b.output,
+                _ => false,
+            };
+            if fits {
+                self.bypass(id);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn merge_duplicates(&mut self) -> bool {
+        let mut changed = false;
+        let mut seen: HashMap<(String, Vec<usize>), usize> = HashMap::new();
+        for id in self.topological_order() {
+            let Some(node) = &self.nodes[id] else {
+                continue;
+            };
+            let pure = matches!(
+                node.op,
+                Op::Relu
+                    | Op::Relu6
+                    | Op::Gelu
+                    | Op::Silu
+                    | Op::HardSwish
+                    | Op::HardSigmoid
+                    | Op::Sigmoid
+                    | Op::Tanh
+                    | Op::MaxPool
+                    | Op::AvgPool
+                    | Op::GlobalAvgPool
+                    | Op::Zero
+                    | Op::Add
+                    | Op::Mul
+            );
+            if !pure || self.preds[id].is_empty() {
+                continue;
+            }
+            let key = (
+                structural_key(node),
+                self.preds[id].iter().copied().collect(),
+            );
+            match seen.get(&key) {
+                Some(&kept) => {
+                    self.redirect(id, kept);
+                    changed = true;
+                }
+                None => {
+                    seen.insert(key, id);
+                }
+            }
+        }
+        changed
+    }
+
+    fn simplify_zeros(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::Add) {
+                continue;
+            }
+            let (zeros, others): (Vec<usize>, Vec<usize>) = self.preds[id]
+                .iter()
+                .partition(|&&p| self.op(p) == Some(&Op::Zero));
+            if zeros.is_empty() {
+                continue;
+            }
+            for &z in &zeros {
+                self.succs[z].remove(&id);
+                self.preds[id].remove(&z);
+            }
+            match others.len() {
+                0 => {
+                    // A sum of zeros is a zero computed from the zeros' sources.
+                    let sources: Vec<usize> =
+                        zeros.iter().flat_map(|&z| self.preds[z].clone()).collect();
+                    for source in sources {
+                        self.link(source, id);
+                    }
+                    if let Some(node) = self.nodes[id].as_mut() {
+                        node.op = Op::Zero;
+                    }
+                }
+                1 => self.bypass(id),
+                _ => {}
+            }
+            changed = true;
+        }
+        for id in 0..self.nodes.len() {
+            if self.op(id) == Some(&Op::Zero) && self.succs[id].is_empty() {
+                self.bypass(id);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Live node ids in topological order, ties broken by the smaller id.
+    fn topological_order(&self) -> Vec<usize> {
+        let mut pending: Vec<usize> = self.preds.iter().map(BTreeSet::len).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..self.nodes.len())
+            .filter(|&id| self.nodes[id].is_some() && pending[id] == 0)
+            .map(Reverse)
+            .collect();
+        let mut order = Vec::with_capacity(self.nodes.len());
+        while let Some(Reverse(id)) = ready.pop() {
+            order.push(id);
+            for &s in &self.succs[id] {
+                pending[s] -= 1;
+                if pending[s] == 0 {
+                    ready.push(Reverse(s));
+                }
+            }
+        }
+        order
+    }
+
+    fn into_graph(self) -> Graph {
+        let order = self.topological_order();
+        let mut ids: Vec<NodeId> = vec![0; self.nodes.len()];
+        let mut graph = Graph::new();
+        for &id in &order {
+            let node = self.nodes[id].clone().expect("ordered nodes are live");
+            ids[id] = graph
+                .add_node(node)
+                .expect("a node of a valid graph stays valid");
+        }
+        for &id in &order {
+            for &s in &self.succs[id] {
+                graph
+                    .add_edge(ids[id], ids[s])
+                    .expect("edges of a DAG in topological order stay acyclic");
+            }
+        }
+        graph
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Shape;
+
+    const S: Shape = Shape::new(8, 8, 4);
+
+    fn build(nodes: Vec<Node>, edges: &[(u32, u32)]) -> Graph {
+        let mut g = Graph::new();
+        for node in nodes {
+            g.add_node(node).unwrap();
+        }
+        for &(a, b) in edges {
+            g.add_edge(a, b).unwrap();
+        }
+        g
+    }
+
+    fn ops(g: &Graph) -> Vec<String> {
+        g.nodes().map(|(_, n)| n.op.to_string()).collect()
+    }
+
+    fn conv() -> Node {
+        Node::new(Op::Conv, S, S).with_kernel(3, 3)
+    }
+
+    #[test]
+    fn layout_nodes_are_bypassed() {
+        let g = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::same_shape(Op::Identity, S),
+                Node::new(Op::Flatten, S, Shape::vector(256)),
+                Node::new(Op::Linear, Shape::vector(256), Shape::vector(10)),
+                Node::same_shape(Op::Output, Shape::vector(10)),
+            ],
+            &[(0, 1), (1, 2), (2, 3), (3, 4)],
+        );
+        let c = canonicalize(&g);
+        assert_eq!(ops(&c), ["input", "linear", "output"]);
+        assert_eq!(c.edges().collect::<Vec<_>>(), [(0, 1), (1, 2)]);
+        assert_eq!(
+            c.node(1).unwrap().input,
+            Shape::vector(256),
+            "the linear keeps its view"
+        );
+    }
+
+    #[test]
+    fn batch_norm_folds_into_a_private_conv_only() {
+        let bn = || Node::same_shape(Op::BatchNorm, S).with_bias(true);
+        let folded = canonicalize(&build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                bn(),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 1), (1, 2), (2, 3)],
+        ));
+        assert_eq!(ops(&folded), ["input", "conv", "relu"]);
+        assert!(folded.node(1).unwrap().has_bias);
+        assert_eq!(folded.param_count(), 4 * 4 * 9 + 4);
+
+        // The conv's output is also read elsewhere: the normalization is not private to it.
+        let shared = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                bn(),
+                Node::same_shape(Op::Add, S),
+            ],
+            &[(0, 1), (1, 2), (2, 3), (1, 3)],
+        );
+        assert_eq!(
+            ops(&canonicalize(&shared)),
+            ["input", "conv", "batch_norm", "add"]
+        );
+
+        // After an add (DenseNet, NB-201's last BN): nothing to fold into.
+        let after_add = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::same_shape(Op::Add, S),
+                bn(),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(
+            ops(&canonicalize(&after_add)),
+            ["input", "add", "batch_norm"]
+        );
+    }
+
+    #[test]
+    fn binary_add_chains_become_one_sum() {
+        // in -> three relus -> (r1 + r2) + r3
+        let relu = |k: u32| Node::same_shape(Op::Relu, S).with_name(format!("r{k}"));
+        let chain = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                conv(),
+                conv(),
+                Node::same_shape(Op::Add, S),
+                Node::same_shape(Op::Add, S),
+                relu(0),
+            ],
+            &[
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (1, 4),
+                (2, 4),
+                (4, 5),
+                (3, 5),
+                (5, 6),
+            ],
+        );
+        let c = canonicalize(&chain);
+        assert_eq!(ops(&c), ["input", "conv", "conv", "conv", "add", "relu"]);
+        assert_eq!(c.predecessors(4), vec![1, 2, 3]);
+        let flat = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                conv(),
+                conv(),
+                Node::same_shape(Op::Add, S),
+                relu(1),
+            ],
+            &[(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4), (4, 5)],
+        );
+        assert!(is_isomorphic(&c, &canonicalize(&flat)));
+        // A one-input add (a bias or a mask) is not a sum to flatten.
+        let bias = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                Node::same_shape(Op::Add, S),
+                Node::same_shape(Op::Add, S),
+            ],
+            &[(0, 1), (1, 2), (2, 3), (0, 3)],
+        );
+        assert_eq!(ops(&canonicalize(&bias)), ["input", "conv", "add", "add"]);
+    }
+
+    #[test]
+    fn duplicate_activations_merge_but_weighted_nodes_do_not() {
+        // One input read by two ReLUs, each feeding its own conv.
+        let g = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::same_shape(Op::Relu, S),
+                Node::same_shape(Op::Relu, S),
+                conv(),
+                conv(),
+                Node::same_shape(Op::Add, S),
+            ],
+            &[(0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 5)],
+        );
+        let c = canonicalize(&g);
+        assert_eq!(ops(&c), ["input", "relu", "conv", "conv", "add"]);
+        assert_eq!(c.successors(1), vec![2, 3]);
+        // ReLUs with different inputs stay apart.
+        let apart = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                Node::same_shape(Op::Relu, S),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 1), (0, 2), (1, 3)],
+        );
+        assert_eq!(canonicalize(&apart).node_count(), 4);
+    }
+
+    #[test]
+    fn zeros_drop_out_of_sums() {
+        let zero = || Node::same_shape(Op::Zero, S);
+        let add = || Node::same_shape(Op::Add, S);
+        // conv(x) + 0*x + 0*x, then relu; and 0*x + 0*x alone feeding a conv.
+        let g = build(
+            vec![
+                Node::same_shape(Op::Input, S), // 0
+                conv(),                         // 1
+                zero(),                         // 2
+                zero(),                         // 3
+                add(),                          // 4: 1 + 2
+                add(),                          // 5: 4 + 3
+                Node::same_shape(Op::Relu, S),  // 6
+                conv(),                         // 7
+                zero(),                         // 8: 0 * relu
+                zero(),                         // 9: 0 * conv 7
+                add(),                          // 10: 8 + 9
+                conv(),                         // 11
+            ],
+            &[
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (1, 4),
+                (2, 4),
+                (4, 5),
+                (3, 5),
+                (5, 6),
+                (6, 7),
+                (6, 8),
+                (7, 9),
+                (8, 10),
+                (9, 10),
+                (10, 11),
+            ],
+        );
+        let c = canonicalize(&g);
+        // The first sum is just the conv; the all-zero sum is one zero of relu and conv 7.
+        assert_eq!(ops(&c), ["input", "conv", "relu", "conv", "zero", "conv"]);
+        assert_eq!(c.predecessors(2), vec![1]);
+        assert_eq!(c.predecessors(4), vec![2, 3]);
+        assert_eq!(c.successors(4), vec![5]);
+        // A zero read by nothing goes.
+        let dead = build(
+            vec![Node::same_shape(Op::Input, S), conv(), zero()],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(ops(&canonicalize(&dead)), ["input", "conv"]);
+    }
+
+    #[test]
+    fn canonical_form_is_a_fixed_point() {
+        let g = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                Node::same_shape(Op::Identity, S),
+                Node::same_shape(Op::BatchNorm, S).with_bias(true),
+                Node::same_shape(Op::Relu, S),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 1), (1, 2), (2, 3), (3, 4), (3, 5)],
+        );
+        let once = canonicalize(&g);
+        // Identity removal exposes conv -> bn, which folds; then the two ReLUs merge.
+        assert_eq!(ops(&once), ["input", "conv", "relu"]);
+        let twice = canonicalize(&once);
+        assert_eq!(once.to_json(), twice.to_json());
+    }
+
+    #[test]
+    fn isomorphism_ignores_numbering_and_names_only() {
+        let a = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        let b = build(
+            vec![
+                Node::same_shape(Op::Relu, S).with_name("x"),
+                Node::same_shape(Op::Input, S),
+                conv(),
+            ],
+            &[(1, 2), (2, 0)],
+        );
+        assert!(is_isomorphic(&a, &b));
+        let strided = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv().with_stride(2, 2),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        assert!(!is_isomorphic(&a, &strided));
+        let rewired = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                conv(),
+                Node::same_shape(Op::Relu, S),
+            ],
+            &[(0, 2), (2, 1)],
+        );
+        assert!(!is_isomorphic(&a, &rewired));
+    }
+}

@@ -1,0 +1,1293 @@
+//! Lowering a shape-inferred ONNX graph to a computation graph.
+//!
+//! Nodes are visited in dependency order. A node that reads only static tensors is folded;
+//! a layout or identity node passes its activation input through; every other node becomes
+//! a draft node. Fusion passes then merge multi-node patterns (GELU's Erf form, decomposed
+//! LayerNorm, x·sigmoid(x), bias adds) and the surviving drafts become the graph.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::einsum::Equation;
+use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
+use super::model::{Attributes, Model, declared_shape, node_label};
+use super::proto::NodeProto;
+use super::report::{ImportReport, OpCounts};
+use super::value::{Tensor, element_count, tensor_from_proto};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Graph, Node, Op, Shape};
+
+/// The result of lowering: the graph, the report, and every tensor's inferred dimensions.
+pub(super) struct Lowered {
+    pub graph: Graph,
+    pub report: ImportReport,
+    pub tensors: HashMap<String, Tensor>,
+}
+
+/// A static operand of an elementwise node: how many elements, and its value if uniform.
+#[derive(Debug, Clone, Copy)]
+struct Constant {
+    elements: u64,
+    uniform: Option<f64>,
+}
+
+/// A computation-graph node under construction.
+#[derive(Debug, Clone)]
+struct Draft {
+    node: Node,
+    /// Drafts whose outputs this node reads, in ONNX input order.
+    inputs: Vec<usize>,
+    /// ONNX op types merged into this node (empty for graph inputs and outputs).
+    members: Vec<String>,
+    /// The ONNX op type that created it.
+    onnx_op: String,
+    constant: Option<Constant>,
+    /// A ReduceMean over the last axis only, keeping it (LayerNorm decompositions).
+    reduces_last_axis: bool,
+    alive: bool,
+}
+
+/// An activation tensor: the draft producing it and the axis that holds its channels.
+#[derive(Debug, Clone, Copy)]
+struct Act {
+    draft: usize,
+    axis: usize,
+}
+
+struct Lowerer<'m> {
+    model: &'m Model,
+    tensors: HashMap<String, Tensor>,
+    /// Static tensors whose shapes could not be inferred, with the reason; an error only
+    /// if a node on the data path reads one.
+    unresolved: HashMap<String, String>,
+    acts: HashMap<String, Act>,
+    drafts: Vec<Draft>,
+    counts: BTreeMap<String, OpCounts>,
+    fused: BTreeMap<String, usize>,
+    warnings: Vec<String>,
+    /// The model's batch size (first input's leading dimension), divided out of the
+    /// leading dimension of every tensor so that counts are per sample.
+    batch: u64,
+}
+
+/// Shapes declared by value_info and graph outputs, used where inference has no rule.
+fn declared_shapes(model: &Model) -> HashMap<&str, (i32, Vec<Option<i64>>)> {
+    model
+        .graph
+        .value_info
+        .iter()
+        .chain(&model.graph.output)
+        .filter_map(|info| Some((info.name.as_deref()?, declared_shape(info)?)))
+        .collect()
+}
+
+fn op_key(node: &NodeProto) -> String {
+    let op = node.op_type.as_deref().unwrap_or("");
+    match node.domain.as_deref() {
+        Some(domain) if !domain.is_empty() && domain != "ai.onnx" => format!("{domain}:{op}"),
+        _ => op.to_owned(),
+    }
+}
+
+/// `input_shape` replaces the declared dimensions of the first data input.
+pub(super) fn lower(model: &Model, input_shape: Option<&[u64]>) -> Result<Lowered> {
+    let mut lowerer = Lowerer {
+        model,
+        tensors: HashMap::new(),
+        unresolved: HashMap::new(),
+        acts: HashMap::new(),
+        drafts: Vec::new(),
+        counts: BTreeMap::new(),
+        fused: BTreeMap::new(),
+        warnings: Vec::new(),
+        batch: 1,
+    };
+    lowerer.read_initializers()?;
+    lowerer.read_inputs(input_shape)?;
+    let declared = declared_shapes(model);
+    for &index in &model.order {
+        lowerer.visit(index, &declared).map_err(|error| {
+            error.context(format!(
+                "ONNX model: {}",
+                node_label(&model.graph.node[index], index)
+            ))
+        })?;
+    }
+    lowerer.add_outputs()?;
+    lowerer.fuse_gelu();
+    lowerer.fuse_layer_norm();
+    lowerer.fuse_silu();
+    lowerer.fuse_bias();
+    lowerer.finish()
+}
+
+impl Lowerer<'_> {
+    fn read_initializers(&mut self) -> Result<()> {
+        for proto in &self.model.graph.initializer {
+            let name = proto.name.clone().unwrap_or_default();
+            let tensor = tensor_from_proto(proto)
+                .map_err(|e| Error::parse(format!("ONNX model: initializer '{name}': {e}")))?;
+            self.tensors.insert(name, tensor);
+        }
+        Ok(())
+    }
+
+    fn read_inputs(&mut self, input_shape: Option<&[u64]>) -> Result<()> {
+        let mut first = true;
+        for info in &self.model.graph.input {
+            let name = info.name.clone().unwrap_or_default();
+            if self.tensors.contains_key(&name) {
+                continue; // an initializer listed as an input (IR < 4): a weight, not data
+            }
+            let (code, declared) = match (input_shape, first) {
+                (Some(dims), true) => {
+                    let code = declared_shape(info).map_or(1, |(code, _)| code);
+                    (code, dims.iter().map(|&d| i64::try_from(d).ok()).collect())
+                }
+                _ => declared_shape(info).ok_or_else(|| {
+                Error::parse(format!(
+                    "ONNX model: graph input '{name}' declares no tensor shape; the importer needs \
+                     the input's dimensions to infer every other shape"
+                ))
+                })?,
+            };
+            let mut dims = Vec::with_capacity(declared.len());
+            for (axis, dim) in declared.iter().enumerate() {
+                match (dim, axis) {
+                    (Some(d), _) => dims.push(*d as u64),
+                    (None, 0) if declared.len() >= 2 => dims.push(1),
+                    (None, _) => {
+                        return Err(Error::parse(format!(
+                            "ONNX model: graph input '{name}' has no fixed size at axis {axis} \
+                             (shape {}); only the batch axis 0 may be symbolic (it is read as 1)",
+                            describe(&declared)
+                        )));
+                    }
+                }
+            }
+            if first && dims.len() >= 2 && dims[0] > 0 {
+                self.batch = dims[0];
+            }
+            first = false;
+            let axis = default_axis(dims.len());
+            let shape = self
+                .cg_shape(&dims, axis)
+                .map_err(|e| Error::parse(format!("ONNX model: graph input '{name}': {e}")))?;
+            let draft = self.push(Draft::new(
+                Node::same_shape(Op::Input, shape).with_name(&name),
+                vec![],
+                "",
+            ));
+            self.acts.insert(name.clone(), Act { draft, axis });
+            self.tensors.insert(name, Tensor::new(code, dims));
+        }
+        if self.acts.is_empty() {
+            return Err(Error::parse(
+                "ONNX model: the graph has no data input (every input is an initializer, or there are none)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, draft: Draft) -> usize {
+        self.drafts.push(draft);
+        self.drafts.len() - 1
+    }
+
+    fn count(&mut self, key: String) -> &mut OpCounts {
+        self.counts.entry(key).or_default()
+    }
+
+    /// Per-sample H, W, C of a tensor whose channels are on `axis` (see the module docs of
+    /// `import::onnx` for the mapping).
+    fn cg_shape(&self, dims: &[u64], axis: usize) -> std::result::Result<Shape, String> {
+        let (h, w, c) = match dims.len() {
+            0 => (1, 1, 1),
+            1 => (1, 1, dims[0]),
+            _ => {
+                let axis = axis.clamp(1, dims.len() - 1);
+                let lead = if self.batch > 1 && dims[0] % self.batch == 0 {
+                    dims[0] / self.batch
+                } else {
+                    dims[0]
+                };
+                let rest: Vec<u64> = (1..dims.len())
+                    .filter(|&a| a != axis)
+                    .map(|a| dims[a])
+                    .collect();
+                let (h, w) = match rest.split_last() {
+                    None => (Some(lead), 1),
+                    Some((&only, [])) => (lead.checked_mul(only), 1),
+                    Some((&last, others)) => {
+                        (others.iter().try_fold(lead, |p, &d| p.checked_mul(d)), last)
+                    }
+                };
+                (
+                    h.ok_or_else(|| format!("dimensions {dims:?} overflow"))?,
+                    w,
+                    dims[axis],
+                )
+            }
+        };
+        let fit = |v: u64| u32::try_from(v).ok().filter(|&v| v > 0);
+        match (fit(h), fit(w), fit(c)) {
+            (Some(h), Some(w), Some(c)) => Ok(Shape::new(h, w, c)),
+            _ => Err(format!(
+                "tensor dimensions {dims:?} give H x W x C = {h} x {w} x {c}; each must be between 1 and 2^32 - 1"
+            )),
+        }
+    }
+
+    fn visit(
+        &mut self,
+        index: usize,
+        declared: &HashMap<&str, (i32, Vec<Option<i64>>)>,
+    ) -> Result<()> {
+        let model = self.model;
+        let node = &model.graph.node[index];
+        let op = node.op_type.as_deref().unwrap_or("");
+        let mut inputs: Vec<Option<&Tensor>> = Vec::with_capacity(node.input.len());
+        let mut unresolved: Vec<(usize, &str, &str)> = Vec::new();
+        for (position, name) in node.input.iter().enumerate() {
+            if name.is_empty() {
+                inputs.push(None);
+            } else if let Some(tensor) = self.tensors.get(name) {
+                inputs.push(Some(tensor));
+            } else if let Some(reason) = self.unresolved.get(name) {
+                unresolved.push((position, name, reason));
+                inputs.push(None);
+            } else {
+                return Err(Error::parse(format!(
+                    "it reads tensor '{name}', whose shape is unknown (an optional output its producer did not define)"
+                )));
+            }
+        }
+        // Tensors with unresolved shapes are static by construction.
+        let is_static =
+            inputs.iter().flatten().all(|t| t.is_static) || matches!(op, "Shape" | "Size");
+        let label = node_label(node, index);
+        let scatter_updates = matches!(op, "ScatterND" | "ScatterElements" | "Scatter")
+            && unresolved.iter().all(|&(position, _, _)| position > 0);
+        if let Some(&(_, name, reason)) = unresolved.first().filter(|_| !scatter_updates) {
+            if !is_static {
+                return Err(Error::parse(format!(
+                    "it needs the shape of tensor '{name}', which could not be inferred: {reason}"
+                )));
+            }
+            let reason = reason.to_owned();
+            self.mark_unresolved(node, &reason);
+            return Ok(());
+        }
+        let inferred = if scatter_updates && !unresolved.is_empty() {
+            // Scattering writes into input 0 and keeps its shape, whatever the updates' shape.
+            let data = inputs[0].ok_or_else(|| Error::parse("required input 0 is missing"))?;
+            Ok(Some(vec![Tensor::new(data.dtype, data.dims.clone())]))
+        } else {
+            infer::infer(node, model.opset, &inputs)
+        };
+        let inferred = match inferred {
+            Ok(inferred) => inferred,
+            Err(message) if is_static => {
+                // A static subgraph (weight preprocessing) whose shapes depend on values stored
+                // outside the file: only an error if a node on the data path needs them.
+                self.mark_unresolved(node, &format!("{label}: {message}"));
+                return Ok(());
+            }
+            Err(message) => return Err(Error::parse(message)),
+        };
+        let mut outputs = inferred.unwrap_or_default();
+        let ruled = !outputs.is_empty();
+        for (position, name) in node.output.iter().enumerate() {
+            if name.is_empty() || position < outputs.len() {
+                continue;
+            }
+            match declared.get(name.as_str()) {
+                Some((code, dims)) if dims.iter().all(Option::is_some) => {
+                    let dims = dims.iter().map(|d| d.unwrap_or(0) as u64).collect();
+                    outputs.resize_with(position, || Tensor::new(0, Vec::new()));
+                    outputs.push(Tensor::new(*code, dims));
+                }
+                _ if ruled => break, // an optional output the rule does not define
+                _ => {
+                    let message = format!(
+                        "shape inference has no rule for op type '{}' and the model declares no \
+                         complete shape for its output '{name}' (value_info)",
+                        op_key(node)
+                    );
+                    if !is_static {
+                        return Err(Error::unsupported(message));
+                    }
+                    self.mark_unresolved(node, &format!("{label}: {message}"));
+                    return Ok(());
+                }
+            }
+        }
+        for tensor in &mut outputs {
+            tensor.is_static = is_static;
+        }
+        let key = op_key(node);
+        if is_static {
+            self.count(key).folded += 1;
+            self.store(node, outputs);
+            return Ok(());
+        }
+        let lowering = self.lower_node(node, &outputs).map_err(Error::parse)?;
+        match lowering {
+            Lowering::Fold { input, axis } => {
+                let source = self.acts[&node.input[input]];
+                let axis = axis.unwrap_or_else(|| {
+                    follow_axis(
+                        &self.tensors[&node.input[input]].dims,
+                        source.axis,
+                        &outputs[0].dims,
+                    )
+                });
+                for name in node.output.iter().filter(|n| !n.is_empty()) {
+                    self.acts.insert(
+                        name.clone(),
+                        Act {
+                            draft: source.draft,
+                            axis,
+                        },
+                    );
+                }
+                self.count(key).folded += 1;
+            }
+            Lowering::Map(mapped) => {
+                let Mapped {
+                    node: cg,
+                    inputs,
+                    axis,
+                    constant,
+                    reduces_last_axis,
+                } = *mapped;
+                let name = node
+                    .name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| node.output.first().cloned())
+                    .unwrap_or_default();
+                let mut draft = Draft::new(
+                    cg.with_name(name),
+                    inputs,
+                    node.op_type.as_deref().unwrap_or(""),
+                );
+                draft.members = vec![key];
+                draft.constant = constant;
+                draft.reduces_last_axis = reduces_last_axis;
+                let id = self.push(draft);
+                for name in node.output.iter().filter(|n| !n.is_empty()) {
+                    self.acts.insert(name.clone(), Act { draft: id, axis });
+                }
+            }
+        }
+        self.store(node, outputs);
+        Ok(())
+    }
+
+    /// Records that the outputs of static node `node` have unknown shapes, and why.
+    fn mark_unresolved(&mut self, node: &NodeProto, reason: &str) {
+        for name in node.output.iter().filter(|n| !n.is_empty()) {
+            self.unresolved.insert(name.clone(), reason.to_owned());
+        }
+        self.count(op_key(node)).folded += 1;
+    }
+
+    fn store(&mut self, node: &NodeProto, outputs: Vec<Tensor>) {
+        for (name, tensor) in node.output.iter().zip(outputs) {
+            if !name.is_empty() {
+                self.tensors.insert(name.clone(), tensor);
+            }
+        }
+    }
+
+    fn act(&self, node: &NodeProto, index: usize) -> Option<(Act, &Tensor)> {
+        let name = node.input.get(index).filter(|n| !n.is_empty())?;
+        Some((*self.acts.get(name)?, self.tensors.get(name)?))
+    }
+
+    fn static_input(&self, node: &NodeProto, index: usize) -> Option<&Tensor> {
+        let name = node.input.get(index).filter(|n| !n.is_empty())?;
+        self.tensors.get(name).filter(|t| t.is_static)
+    }
+
+    /// Decides what one node with at least one activation input becomes.
+    fn lower_node(
+        &self,
+        node: &NodeProto,
+        outputs: &[Tensor],
+    ) -> std::result::Result<Lowering, String> {
+        let op = node.op_type.as_deref().unwrap_or("");
+        let attrs = Attributes(&node.attribute);
+        let acts: Vec<(usize, Act, &Tensor)> = (0..node.input.len())
+            .filter_map(|i| self.act(node, i).map(|(a, t)| (i, a, t)))
+            .collect();
+        let out = outputs.first().ok_or("it has no output")?;
+        if acts.is_empty() {
+            return Err(
+                "it reads data-dependent tensors that no traced activation produces".into(),
+            );
+        }
+        let default_domain = matches!(node.domain.as_deref(), None | Some("" | "ai.onnx"));
+        let (first_index, first, first_tensor) = acts[0];
+        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let unknown =
+            || -> std::result::Result<Lowering, String> { self.unknown(node, &acts, out) };
+        if !default_domain {
+            return unknown();
+        }
+        // Same-shape ops keep the layout of their (largest) activation input.
+        let widest = acts
+            .iter()
+            .max_by_key(|(i, _, t)| (t.elements().unwrap_or(0), std::cmp::Reverse(*i)))
+            .map(|&(_, a, t)| (a, t))
+            .unwrap_or((first, first_tensor));
+        let elementwise_axis = acts
+            .iter()
+            .find(|(_, _, t)| t.dims.len() == out.dims.len())
+            .map_or_else(
+                || follow_axis(&first_tensor.dims, first.axis, &out.dims),
+                |(_, a, _)| a.axis,
+            );
+        let same = |cg_op: Op| -> std::result::Result<Lowering, String> {
+            let shape = self.cg_shape(&out.dims, elementwise_axis)?;
+            let input = self.cg_shape(&widest.1.dims, widest.0.axis)?;
+            Ok(Lowering::map(
+                Node::new(cg_op, input, shape),
+                sources.clone(),
+                elementwise_axis,
+            ))
+        };
+        match op {
+            "Identity" | "Dropout" | "Cast" | "CastLike" | "Reshape" | "Flatten" | "Squeeze"
+            | "Unsqueeze" | "Expand"
+                if first_index == 0 =>
+            {
+                Ok(Lowering::Fold {
+                    input: 0,
+                    axis: None,
+                })
+            }
+            "Conv" => self.conv(node, attrs, &acts, out),
+            "Gemm" => self.gemm(node, attrs, &acts, out),
+            "MatMul" => self.matmul(node, &acts, out),
+            "Einsum" => {
+                let equation = attrs.string("equation").unwrap_or_default();
+                let operands: Vec<&[u64]> = node
+                    .input
+                    .iter()
+                    .filter_map(|n| self.tensors.get(n).map(|t| t.dims.as_slice()))
+                    .collect();
+                let contraction = Equation::parse(&equation)
+                    .ok()
+                    .and_then(|eq| eq.matmul_contraction(&operands));
+                match (contraction, operands.first()) {
+                    (Some(k), Some(a_dims)) => {
+                        let rows = self.per_sample(a_dims) / k.max(1);
+                        let input = self.cg_shape(&[rows, k], 1)?;
+                        let output = self.cg_shape(&out.dims, out.dims.len().saturating_sub(1))?;
+                        let axis = out.dims.len().saturating_sub(1);
+                        Ok(Lowering::map(
+                            Node::new(Op::MatMul, input, output),
+                            sources,
+                            axis,
+                        ))
+                    }
+                    _ => unknown(),
+                }
+            }
+            "BatchNormalization" if first_index == 0 && first_tensor.dims.len() >= 2 => {
+                let shape = self.cg_shape(&first_tensor.dims, 1)?;
+                Ok(Lowering::map(
+                    Node::same_shape(Op::BatchNorm, shape).with_bias(true),
+                    sources,
+                    1,
+                ))
+            }
+            "LayerNormalization" if first_index == 0 => {
+                let rank = first_tensor.dims.len();
+                if axis_index(attrs.int_or("axis", -1), rank)? + 1 != rank {
+                    return unknown();
+                }
+                let shape = self.cg_shape(&first_tensor.dims, rank - 1)?;
+                Ok(Lowering::map(
+                    Node::same_shape(Op::LayerNorm, shape).with_bias(true),
+                    sources,
+                    rank - 1,
+                ))
+            }
+            "Relu" => same(Op::Relu),
+            "Sigmoid" => same(Op::Sigmoid),
+            "Tanh" => same(Op::Tanh),
+            "HardSwish" => same(Op::HardSwish),
+            "HardSigmoid" => same(Op::HardSigmoid),
+            "Gelu" => same(Op::Gelu),
+            "Softmax" => same(Op::Softmax),
+            "Clip" if first_index == 0 => match self.clip_bounds(node, attrs) {
+                Some((0.0, 6.0)) => same(Op::Relu6),
+                Some((0.0, max)) if max == f64::INFINITY => same(Op::Relu),
+                _ => unknown(),
+            },
+            "Add" | "Mul" | "Sum" | "Sub" | "Div" | "Pow" => {
+                if acts.len() >= 2 {
+                    return match op {
+                        "Add" | "Sum" => same(Op::Add),
+                        "Mul" => same(Op::Mul),
+                        _ => unknown(),
+                    };
+                }
+                let constant = (0..node.input.len())
+                    .filter(|&i| i != first_index)
+                    .find_map(|i| self.static_input(node, i))
+                    .map(|t| Constant {
+                        elements: t.elements().unwrap_or(u64::MAX),
+                        uniform: t.uniform_value(),
+                    });
+                let keeps_shape = out.dims == first_tensor.dims;
+                let second = first_index == 1;
+                let neutral = match (op, constant.and_then(|c| c.uniform)) {
+                    ("Add" | "Sum", Some(v)) => v == 0.0,
+                    ("Sub", Some(v)) => v == 0.0 && !second,
+                    ("Mul", Some(v)) => v == 1.0,
+                    ("Div" | "Pow", Some(v)) => v == 1.0 && !second,
+                    _ => false,
+                };
+                if neutral && keeps_shape {
+                    return Ok(Lowering::Fold {
+                        input: first_index,
+                        axis: Some(first.axis),
+                    });
+                }
+                let mut lowering = match (op, constant.and_then(|c| c.uniform)) {
+                    ("Mul", Some(0.0)) => same(Op::Zero)?,
+                    ("Add" | "Sum", _) => same(Op::Add)?,
+                    ("Mul", _) => same(Op::Mul)?,
+                    _ => unknown()?,
+                };
+                if let Lowering::Map(mapped) = &mut lowering {
+                    mapped.constant = constant;
+                }
+                Ok(lowering)
+            }
+            "Concat" => same(Op::Concat),
+            "MaxPool" | "AveragePool" if first_index == 0 => self.pool(op, attrs, &acts, out),
+            "GlobalAveragePool" if first_index == 0 => {
+                let input = self.cg_shape(&first_tensor.dims, 1)?;
+                let output = self.cg_shape(&out.dims, 1)?;
+                Ok(Lowering::map(
+                    Node::new(Op::GlobalAvgPool, input, output),
+                    sources,
+                    1,
+                ))
+            }
+            "ReduceMean" if first_index == 0 => {
+                let rank = first_tensor.dims.len();
+                let axes_input = if self.model.opset >= reduce_axes_input_since(op) {
+                    self.static_input(node, 1)
+                        .and_then(|t| t.ints().map(<[i64]>::to_vec))
+                } else {
+                    None
+                };
+                let keep = attrs.int_or("keepdims", 1) != 0;
+                let axes = reduce_axes(attrs, axes_input, rank)?.unwrap_or_default();
+                let spatial: Vec<usize> = (1..rank).filter(|&a| a != first.axis).collect();
+                if rank >= 3 && axes == spatial {
+                    let input = self.cg_shape(&first_tensor.dims, first.axis)?;
+                    let axis = if keep { first.axis } else { 1 };
+                    let output = self.cg_shape(&out.dims, axis)?;
+                    return Ok(Lowering::map(
+                        Node::new(Op::GlobalAvgPool, input, output),
+                        sources,
+                        axis,
+                    ));
+                }
+                let mut lowering = unknown()?;
+                if let Lowering::Map(mapped) = &mut lowering {
+                    mapped.reduces_last_axis = keep && rank >= 1 && axes == [rank - 1];
+                }
+                Ok(lowering)
+            }
+            "Pad" if first_index == 0 => same(Op::Pad),
+            "Resize" | "Upsample" if first_index == 0 => same(Op::Resize),
+            "Transpose" => {
+                let perm = permutation(attrs.ints("perm"), first_tensor.dims.len())?;
+                let axis = perm.iter().position(|&a| a == first.axis).unwrap_or(0);
+                let input = self.cg_shape(&first_tensor.dims, first.axis)?;
+                let output = self.cg_shape(&out.dims, axis)?;
+                Ok(Lowering::map(
+                    Node::new(Op::Transpose, input, output),
+                    sources,
+                    axis,
+                ))
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// Elements of `dims` per sample.
+    fn per_sample(&self, dims: &[u64]) -> u64 {
+        let total = element_count(dims).unwrap_or(u64::MAX);
+        match dims.first() {
+            Some(&lead) if dims.len() >= 2 && self.batch > 1 && lead % self.batch == 0 => {
+                total / self.batch
+            }
+            _ => total,
+        }
+    }
+
+    fn unknown(
+        &self,
+        node: &NodeProto,
+        acts: &[(usize, Act, &Tensor)],
+        out: &Tensor,
+    ) -> std::result::Result<Lowering, String> {
+        let (_, first, first_tensor) = acts[0];
+        let axis = follow_axis(&first_tensor.dims, first.axis, &out.dims);
+        let input = self.cg_shape(&first_tensor.dims, first.axis)?;
+        let output = self.cg_shape(&out.dims, axis)?;
+        let weight = (0..node.input.len())
+            .filter_map(|i| self.static_input(node, i))
+            .find(|t| t.elements().is_some_and(|n| n >= 2))
+            .map(|t| t.dims.clone())
+            .unwrap_or_default();
+        let op = Op::Unknown(op_key(node));
+        let cg = Node::new(op, input, output).with_weight_shape(weight);
+        let sources = acts.iter().map(|(_, a, _)| a.draft).collect();
+        Ok(Lowering::map(cg, sources, axis))
+    }
+
+    fn conv(
+        &self,
+        node: &NodeProto,
+        attrs: Attributes,
+        acts: &[(usize, Act, &Tensor)],
+        out: &Tensor,
+    ) -> std::result::Result<Lowering, String> {
+        let (index, _, x) = acts[0];
+        let weight = self.static_input(node, 1);
+        let (Some(w), 0, 1) = (weight, index, acts.len()) else {
+            return self.unknown(node, acts, out);
+        };
+        let has_bias = node.input.get(2).is_some_and(|n| !n.is_empty());
+        let spatial = x.dims.len().saturating_sub(2);
+        if !(1..=2).contains(&spatial) {
+            let lowering = self.unknown(node, acts, out)?;
+            return Ok(lowering.with_bias(has_bias));
+        }
+        let pair = |name: &str| -> std::result::Result<[u32; 2], String> {
+            let values = attrs
+                .ints(name)
+                .filter(|v| !v.is_empty())
+                .map(<[i64]>::to_vec)
+                .unwrap_or(vec![1; spatial]);
+            to_pair(&values, name)
+        };
+        let kernel = to_pair(
+            &w.dims[2..].iter().map(|&d| d as i64).collect::<Vec<_>>(),
+            "kernel",
+        )?;
+        let groups = u32::try_from(attrs.int_or("group", 1))
+            .map_err(|_| "attribute 'group' is out of range")?;
+        let input = self.cg_shape(&x.dims, 1)?;
+        let output = self.cg_shape(&out.dims, 1)?;
+        let op = if groups > 1 && groups == input.c {
+            Op::DepthwiseConv
+        } else {
+            Op::Conv
+        };
+        let cg = Node::new(op, input, output)
+            .with_kernel(kernel[0], kernel[1])
+            .with_stride(pair("strides")?[0], pair("strides")?[1])
+            .with_dilation(pair("dilations")?[0], pair("dilations")?[1])
+            .with_groups(groups)
+            .with_bias(has_bias);
+        Ok(Lowering::map(cg, vec![acts[0].1.draft], 1))
+    }
+
+    fn gemm(
+        &self,
+        node: &NodeProto,
+        attrs: Attributes,
+        acts: &[(usize, Act, &Tensor)],
+        out: &Tensor,
+    ) -> std::result::Result<Lowering, String> {
+        let trans_a = attrs.int_or("transA", 0) != 0;
+        let has_bias = node.input.get(2).is_some_and(|n| !n.is_empty());
+        let a = self
+            .tensors
+            .get(&node.input[0])
+            .ok_or("input 0 is missing")?;
+        let (rows, k) = if trans_a {
+            (a.dims[1], a.dims[0])
+        } else {
+            (a.dims[0], a.dims[1])
+        };
+        let rows = if self.batch > 1 && rows % self.batch == 0 {
+            rows / self.batch
+        } else {
+            rows
+        };
+        let input = self.cg_shape(&[rows, k], 1)?;
+        let output = self.cg_shape(&out.dims, 1)?;
+        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let linear = acts.len() == 1 && acts[0].0 == 0 && !trans_a;
+        let op = if linear { Op::Linear } else { Op::MatMul };
+        Ok(Lowering::map(
+            Node::new(op, input, output).with_bias(has_bias && linear),
+            sources,
+            1,
+        ))
+    }
+
+    fn matmul(
+        &self,
+        node: &NodeProto,
+        acts: &[(usize, Act, &Tensor)],
+        out: &Tensor,
+    ) -> std::result::Result<Lowering, String> {
+        let a = self
+            .tensors
+            .get(&node.input[0])
+            .ok_or("input 0 is missing")?;
+        let b = self
+            .tensors
+            .get(node.input.get(1).ok_or("input 1 is missing")?)
+            .ok_or("input 1 is missing")?;
+        let a_last = a.dims.len().saturating_sub(1);
+        let out_last = out.dims.len().saturating_sub(1);
+        let input = self.cg_shape(&a.dims, a_last)?;
+        let output = self.cg_shape(&out.dims, out_last)?;
+        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let linear = acts.len() == 1 && acts[0].0 == 0 && b.is_static && b.dims.len() == 2;
+        let op = if linear { Op::Linear } else { Op::MatMul };
+        Ok(Lowering::map(
+            Node::new(op, input, output),
+            sources,
+            out_last,
+        ))
+    }
+
+    fn pool(
+        &self,
+        op: &str,
+        attrs: Attributes,
+        acts: &[(usize, Act, &Tensor)],
+        out: &Tensor,
+    ) -> std::result::Result<Lowering, String> {
+        let (_, act, x) = acts[0];
+        let spatial = x.dims.len().saturating_sub(2);
+        if !(1..=2).contains(&spatial) {
+            return Err(format!("{op} over {spatial} spatial axes is not supported"));
+        }
+        let pair = |name: &str| -> std::result::Result<[u32; 2], String> {
+            let values = attrs
+                .ints(name)
+                .filter(|v| !v.is_empty())
+                .map(<[i64]>::to_vec)
+                .unwrap_or(vec![1; spatial]);
+            to_pair(&values, name)
+        };
+        let kernel = pair("kernel_shape")?;
+        let stride = pair("strides")?;
+        let dilation = pair("dilations")?;
+        let input = self.cg_shape(&x.dims, 1)?;
+        let output = self.cg_shape(&out.dims, 1)?;
+        let cg_op = if op == "MaxPool" {
+            Op::MaxPool
+        } else {
+            Op::AvgPool
+        };
+        let cg = Node::new(cg_op, input, output)
+            .with_kernel(kernel[0], kernel[1])
+            .with_stride(stride[0], stride[1])
+            .with_dilation(dilation[0], dilation[1]);
+        Ok(Lowering::map(cg, vec![act.draft], 1))
+    }
+
+    /// Clip's bounds, if known: inputs 1 and 2 from opset 11, attributes before.
+    fn clip_bounds(&self, node: &NodeProto, attrs: Attributes) -> Option<(f64, f64)> {
+        if self.model.opset < 11 {
+            let min = attrs.float("min").map_or(f64::NEG_INFINITY, f64::from);
+            let max = attrs.float("max").map_or(f64::INFINITY, f64::from);
+            return Some((min, max));
+        }
+        let bound = |index: usize, default: f64| -> Option<f64> {
+            match node.input.get(index).filter(|n| !n.is_empty()) {
+                None => Some(default),
+                Some(_) => self.static_input(node, index)?.uniform_value(),
+            }
+        };
+        Some((bound(1, f64::NEG_INFINITY)?, bound(2, f64::INFINITY)?))
+    }
+
+    fn add_outputs(&mut self) -> Result<()> {
+        for info in &self.model.graph.output {
+            let name = info.name.clone().unwrap_or_default();
+            let Some(tensor) = self.tensors.get(&name) else {
+                if self.unresolved.contains_key(&name) {
+                    self.warnings.push(format!(
+                        "graph output '{name}' does not depend on the input data and its shape is unknown; it has no output node"
+                    ));
+                    continue;
+                }
+                return Err(Error::parse(format!(
+                    "ONNX model: graph output '{name}' is not produced by any node or input"
+                )));
+            };
+            let Some(&act) = self.acts.get(&name) else {
+                self.warnings.push(format!(
+                    "graph output '{name}' does not depend on the input data; it has no output node"
+                ));
+                continue;
+            };
+            let shape = self
+                .cg_shape(&tensor.dims, act.axis)
+                .map_err(|e| Error::parse(format!("ONNX model: graph output '{name}': {e}")))?;
+            self.push(Draft::new(
+                Node::same_shape(Op::Output, shape).with_name(name),
+                vec![act.draft],
+                "",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Live drafts that read draft `id`.
+    fn consumers(&self, id: usize) -> Vec<usize> {
+        (0..self.drafts.len())
+            .filter(|&d| self.drafts[d].alive && self.drafts[d].inputs.contains(&id))
+            .collect()
+    }
+
+    fn sole_consumer(&self, id: usize) -> Option<usize> {
+        match self.consumers(id).as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// Draft `id` if it is a live node created by ONNX op `op` with a uniform static operand
+    /// close to `value` and the single activation input.
+    fn is_const_op(&self, id: usize, op: &str, value: f64) -> bool {
+        let d = &self.drafts[id];
+        d.alive
+            && d.onnx_op == op
+            && d.inputs.len() == 1
+            && d.constant
+                .and_then(|c| c.uniform)
+                .is_some_and(|v| (v - value).abs() <= 1e-4 * value.abs().max(1.0))
+    }
+
+    fn is_op(&self, id: usize, op: &str) -> bool {
+        self.drafts[id].alive && self.drafts[id].onnx_op == op
+    }
+
+    /// Replaces the drafts `absorbed` and `last` by `last` rewritten as `node` reading `input`.
+    fn fuse(&mut self, pattern: &str, absorbed: &[usize], last: usize, op: Op, input: usize) {
+        let shape = self.drafts[absorbed[0]].node.input;
+        let mut members = Vec::new();
+        for &id in absorbed {
+            members.append(&mut self.drafts[id].members);
+            self.drafts[id].alive = false;
+        }
+        let draft = &mut self.drafts[last];
+        members.append(&mut draft.members);
+        draft.members = members;
+        draft.node = Node::same_shape(op, shape).with_name(std::mem::take(&mut draft.node.name));
+        draft.inputs = vec![input];
+        draft.constant = None;
+        *self.fused.entry(pattern.to_owned()).or_insert(0) += 1;
+    }
+
+    /// GELU exported as `x * 0.5 * (1 + erf(x / sqrt(2)))`, with the 0.5 in any of the three
+    /// places PyTorch's exporters put it.
+    fn fuse_gelu(&mut self) {
+        let sqrt2 = std::f64::consts::SQRT_2;
+        for erf in 0..self.drafts.len() {
+            if !self.is_op(erf, "Erf") {
+                continue;
+            }
+            let [scaled] = self.drafts[erf].inputs[..] else {
+                continue;
+            };
+            let scaled_ok = (self.is_const_op(scaled, "Div", sqrt2)
+                || self.is_const_op(scaled, "Mul", 1.0 / sqrt2))
+                && self.sole_consumer(scaled) == Some(erf);
+            if !scaled_ok {
+                continue;
+            }
+            let x = self.drafts[scaled].inputs[0];
+            let Some(plus) = self
+                .sole_consumer(erf)
+                .filter(|&p| self.is_const_op(p, "Add", 1.0))
+            else {
+                continue;
+            };
+            let Some(next) = self.sole_consumer(plus) else {
+                continue;
+            };
+            let two = |id: usize, a: usize, b: usize| {
+                let inputs = &self.drafts[id].inputs;
+                self.is_op(id, "Mul")
+                    && inputs.len() == 2
+                    && inputs.contains(&a)
+                    && inputs.contains(&b)
+            };
+            if two(next, x, plus) {
+                // x * (1 + erf) then * 0.5
+                if let Some(half) = self
+                    .sole_consumer(next)
+                    .filter(|&h| self.is_const_op(h, "Mul", 0.5))
+                {
+                    self.fuse(
+                        "gelu (Erf form)",
+                        &[scaled, erf, plus, next],
+                        half,
+                        Op::Gelu,
+                        x,
+                    );
+                }
+            } else if self.is_const_op(next, "Mul", 0.5) {
+                // (1 + erf) * 0.5 then * x
+                if let Some(product) = self.sole_consumer(next).filter(|&m| two(m, x, next)) {
+                    self.fuse(
+                        "gelu (Erf form)",
+                        &[scaled, erf, plus, next],
+                        product,
+                        Op::Gelu,
+                        x,
+                    );
+                }
+            } else {
+                // (x * 0.5) * (1 + erf)
+                let inputs = self.drafts[next].inputs.clone();
+                let half = inputs
+                    .iter()
+                    .copied()
+                    .find(|&h| h != plus && self.is_const_op(h, "Mul", 0.5));
+                if let Some(half) = half {
+                    if self.drafts[half].inputs == [x]
+                        && two(next, half, plus)
+                        && self.sole_consumer(half) == Some(next)
+                    {
+                        self.fuse(
+                            "gelu (Erf form)",
+                            &[scaled, erf, plus, half],
+                            next,
+                            Op::Gelu,
+                            x,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// LayerNorm as exported before opset 17: ReduceMean, Sub, Pow(2), ReduceMean, Add(eps),
+    /// Sqrt, Div, then an optional Mul(scale) and Add(shift), over the last axis.
+    fn fuse_layer_norm(&mut self) {
+        for div in 0..self.drafts.len() {
+            if !self.is_op(div, "Div") {
+                continue;
+            }
+            let [centered, root] = self.drafts[div].inputs[..] else {
+                continue;
+            };
+            if !self.is_op(centered, "Sub") || !self.is_op(root, "Sqrt") {
+                continue;
+            }
+            let [x, mean] = self.drafts[centered].inputs[..] else {
+                continue;
+            };
+            let [var_eps] = self.drafts[root].inputs[..] else {
+                continue;
+            };
+            let ok_mean = self.drafts[mean].reduces_last_axis
+                && self.is_op(mean, "ReduceMean")
+                && self.drafts[mean].inputs == [x]
+                && self.sole_consumer(mean) == Some(centered);
+            let ok_eps = self.is_op(var_eps, "Add")
+                && self.drafts[var_eps].inputs.len() == 1
+                && self.drafts[var_eps].constant.is_some();
+            if !ok_mean
+                || !ok_eps
+                || self.sole_consumer(root) != Some(div)
+                || self.sole_consumer(var_eps) != Some(root)
+            {
+                continue;
+            }
+            let [variance] = self.drafts[var_eps].inputs[..] else {
+                continue;
+            };
+            let ok_var = self.is_op(variance, "ReduceMean")
+                && self.drafts[variance].reduces_last_axis
+                && self.sole_consumer(variance) == Some(var_eps);
+            if !ok_var {
+                continue;
+            }
+            let [square] = self.drafts[variance].inputs[..] else {
+                continue;
+            };
+            let mut centered_users = self.consumers(centered);
+            centered_users.sort_unstable();
+            let mut expected = vec![square, div];
+            expected.sort_unstable();
+            let ok_square = self.is_const_op(square, "Pow", 2.0)
+                && self.drafts[square].inputs == [centered]
+                && self.sole_consumer(square) == Some(variance)
+                && centered_users == expected;
+            if !ok_square {
+                continue;
+            }
+            let channels = u64::from(self.drafts[div].node.output.c);
+            let per_channel = |l: &Self, id: usize, op: &str| {
+                l.is_op(id, op)
+                    && l.drafts[id].inputs.len() == 1
+                    && l.drafts[id]
+                        .constant
+                        .is_some_and(|c| c.elements == channels)
+            };
+            let mut absorbed = vec![mean, centered, square, variance, var_eps, root];
+            let mut last = div;
+            let mut affine = false;
+            if let Some(scale) = self
+                .sole_consumer(div)
+                .filter(|&s| per_channel(self, s, "Mul"))
+            {
+                absorbed.push(last);
+                last = scale;
+                affine = true;
+                if let Some(shift) = self
+                    .sole_consumer(scale)
+                    .filter(|&s| per_channel(self, s, "Add"))
+                {
+                    absorbed.push(last);
+                    last = shift;
+                }
+            }
+            // The fused node's shape is the Sub's view of x.
+            absorbed.swap(0, 1);
+            self.fuse("layer_norm (decomposed)", &absorbed, last, Op::LayerNorm, x);
+            self.drafts[last].node.has_bias = affine;
+        }
+    }
+
+    /// SiLU exported as `x * sigmoid(x)`.
+    fn fuse_silu(&mut self) {
+        for mul in 0..self.drafts.len() {
+            if !self.is_op(mul, "Mul") || self.drafts[mul].inputs.len() != 2 {
+                continue;
+            }
+            let [a, b] = self.drafts[mul].inputs[..] else {
+                continue;
+            };
+            for (x, gate) in [(a, b), (b, a)] {
+                let ok = self.is_op(gate, "Sigmoid")
+                    && self.drafts[gate].node.op == Op::Sigmoid
+                    && self.drafts[gate].inputs == [x]
+                    && self.sole_consumer(gate) == Some(mul)
+                    && self.drafts[gate].node.input == self.drafts[mul].node.output;
+                if ok {
+                    self.fuse("silu (x * sigmoid(x))", &[gate], mul, Op::Silu, x);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// A per-channel static Add right after a bias-free convolution or linear layer whose
+    /// output nothing else reads is that layer's bias (PyTorch exports `nn.Linear` on
+    /// 3-D and 4-D inputs as MatMul + Add).
+    fn fuse_bias(&mut self) {
+        for add in 0..self.drafts.len() {
+            if !self.is_op(add, "Add") || self.drafts[add].inputs.len() != 1 {
+                continue;
+            }
+            let layer = self.drafts[add].inputs[0];
+            let node = &self.drafts[layer].node;
+            let fits = matches!(node.op, Op::Conv | Op::DepthwiseConv | Op::Linear)
+                && !node.has_bias
+                && node.output == self.drafts[add].node.output
+                && self.drafts[add]
+                    .constant
+                    .is_some_and(|c| c.elements == u64::from(node.output.c));
+            if !fits || self.sole_consumer(layer) != Some(add) {
+                continue;
+            }
+            let mut members = std::mem::take(&mut self.drafts[add].members);
+            self.drafts[add].alive = false;
+            self.drafts[layer].members.append(&mut members);
+            self.drafts[layer].node.has_bias = true;
+            for draft in &mut self.drafts {
+                for input in &mut draft.inputs {
+                    if *input == add {
+                        *input = layer;
+                    }
+                }
+            }
+            *self
+                .fused
+                .entry("bias add into conv/linear".to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+
+    fn finish(mut self) -> Result<Lowered> {
+        let mut graph = Graph::new();
+        let mut ids = vec![u32::MAX; self.drafts.len()];
+        for (index, draft) in self.drafts.iter().enumerate() {
+            if !draft.alive {
+                continue;
+            }
+            let id = graph.add_node(draft.node.clone()).map_err(|error| {
+                error
+                    .with_kind(ErrorKind::Parse)
+                    .context(format!("ONNX model: node '{}'", draft.node.name))
+            })?;
+            ids[index] = id;
+            for &input in &draft.inputs {
+                graph.add_edge(ids[input], id).map_err(|error| {
+                    error
+                        .with_kind(ErrorKind::Parse)
+                        .context(format!("ONNX model: node '{}'", draft.node.name))
+                })?;
+            }
+        }
+        for draft in self.drafts.iter().filter(|d| d.alive) {
+            let unknown = matches!(draft.node.op, Op::Unknown(_));
+            for member in &draft.members {
+                let counts = self.counts.entry(member.clone()).or_default();
+                if unknown {
+                    counts.unknown += 1;
+                } else {
+                    counts.mapped += 1;
+                }
+            }
+        }
+        let report = ImportReport {
+            opset: self.model.opset,
+            onnx_nodes: self.model.graph.node.len(),
+            cg_nodes: graph.node_count(),
+            cg_edges: graph.edge_count(),
+            ops: std::mem::take(&mut self.counts),
+            fused: std::mem::take(&mut self.fused),
+            warnings: std::mem::take(&mut self.warnings),
+        };
+        Ok(Lowered {
+            graph,
+            report,
+            tensors: self.tensors,
+        })
+    }
+}
+
+impl Draft {
+    fn new(node: Node, inputs: Vec<usize>, onnx_op: &str) -> Draft {
+        Draft {
+            node,
+            inputs,
+            members: Vec::new(),
+            onnx_op: onnx_op.to_owned(),
+            constant: None,
+            reduces_last_axis: false,
+            alive: true,
+        }
+    }
+}
+
+/// What one ONNX node becomes.
+enum Lowering {
+    /// No node: the output is input `input`'s activation, its channels on `axis` (or
+    /// wherever [`follow_axis`] puts them).
+    Fold {
+        input: usize,
+        axis: Option<usize>,
+    },
+    Map(Box<Mapped>),
+}
+
+struct Mapped {
+    node: Node,
+    inputs: Vec<usize>,
+    axis: usize,
+    constant: Option<Constant>,
+    reduces_last_axis: bool,
+}
+
+impl Lowering {
+    fn map(node: Node, inputs: Vec<usize>, axis: usize) -> Lowering {
+        Lowering::Map(Box::new(Mapped {
+            node,
+            inputs,
+            axis,
+            constant: None,
+            reduces_last_axis: false,
+        }))
+    }
+
+    fn with_bias(self, has_bias: bool) -> Lowering {
+        match self {
+            Lowering::Map(mut mapped) => {
+                mapped.node.has_bias = has_bias;
+                Lowering::Map(mapped)
+            }
+            fold => fold,
+        }
+    }
+}
+
+/// The channel axis of a fresh tensor of rank `rank`: NCHW-like layouts for 4-D and 5-D
+/// inputs, the last axis (features) otherwise.
+fn default_axis(rank: usize) -> usize {
+    match rank {
+        0 | 1 => 0,
+        4 | 5 => 1,
+        _ => rank - 1,
+    }
+}
+
+/// Where the channel axis of an input (`dims`, channels on `axis`) lands in an output of
+/// dimensions `out` produced by a layout change: the output axis that keeps both the
+/// channel size and everything before it, else channels-first stays first and anything
+/// else goes last.
+fn follow_axis(dims: &[u64], axis: usize, out: &[u64]) -> usize {
+    match out.len() {
+        0 => return 0,
+        1 | 2 => return out.len() - 1,
+        n if n == dims.len() => return axis.min(n - 1),
+        _ => {}
+    }
+    if axis < dims.len() {
+        let before = element_count(&dims[..axis]);
+        for j in 0..out.len() {
+            if out[j] == dims[axis] && element_count(&out[..j]) == before {
+                return j;
+            }
+        }
+    }
+    if axis == 1 { 1 } else { out.len() - 1 }
+}
+
+fn to_pair(values: &[i64], what: &str) -> std::result::Result<[u32; 2], String> {
+    let fit = |v: i64| {
+        u32::try_from(v)
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| format!("{what} value {v} is out of range"))
+    };
+    match values {
+        [a] => Ok([fit(*a)?, 1]),
+        [a, b] => Ok([fit(*a)?, fit(*b)?]),
+        _ => Err(format!(
+            "{what} has {} values; 1 or 2 expected",
+            values.len()
+        )),
+    }
+}
+
+fn describe(dims: &[Option<i64>]) -> String {
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| d.map_or_else(|| "?".to_owned(), |v| v.to_string()))
+        .collect();
+    format!("[{}]", parts.join(", "))
+}

@@ -1,0 +1,167 @@
+//! ONNX models as computation graphs: structure and shapes only, weights never loaded.
+//!
+//! # What is read
+//! The protobuf is decoded with types generated from the vendored `proto/onnx.proto`.
+//! Initializers contribute their element type and `dims`; their values are read only when
+//! stored inline and small (shape constants); external data files are never opened. The
+//! graph input's shape must be fixed, except a symbolic batch axis 0, which is read as 1.
+//!
+//! # Shapes
+//! Every tensor's dimensions are inferred from the input shape by this module's own rules
+//! (`infer.rs`), evaluating the static shape arithmetic that exporters emit (Shape, Gather,
+//! Concat, Slice, Range, Where, ...). Where an operator has no rule, shapes declared in
+//! `value_info` (or the graph outputs) are used; with neither, import fails naming the node.
+//!
+//! A tensor of dimensions `d` becomes a node shape H x W x C per sample:
+//! - rank 0: 1 x 1 x 1; rank 1 `[C]`: 1 x 1 x C; rank 2 `[N, C]`: 1 x 1 x C;
+//! - rank 3 and more: C is the tensor's channel axis (see below); W is the last remaining
+//!   axis after the leading one; H is the product of the leading axis and all others. So
+//!   NCHW `[N, C, H, W]` gives H x W x C, tokens `[N, T, C]` give T x 1 x C, NHWC
+//!   `[N, H, W, C]` gives H x W x C, and windowed attention `[N*nW, heads, T, d]` gives
+//!   (nW*heads) x T x d, so that element counts, and with them MACs, stay exact;
+//! - the leading axis is divided by the model's batch size when it is a multiple of it.
+//!
+//! The channel axis is tracked per tensor: axis 1 for 4-D and 5-D graph inputs and for the
+//! outputs of convolutions, pooling and batch norm; the last axis for other inputs and for
+//! linear layers, matrix products and layer norm; Transpose moves it with its permutation;
+//! a reshape keeps it where the channel size and everything before it survive, else keeps
+//! channels-first tensors channels-first and puts the rest last.
+//!
+//! # Mapping
+//! - Conv → `conv` (`groups` from `group`), or `depthwise_conv` when `group` equals the input
+//!   channels and exceeds 1; 1-D convolutions get a kernel of k x 1; others `unknown:Conv`.
+//! - Gemm, and MatMul whose second operand is a static 2-D tensor → `linear`; MatMul of two
+//!   activations, and Einsum equations that are batched matrix products → `matmul`.
+//! - BatchNormalization → `batch_norm`, LayerNormalization over the last axis →
+//!   `layer_norm` (both affine); Relu, Sigmoid, Tanh, Softmax, HardSwish, HardSigmoid, Gelu
+//!   → themselves; Clip(0, 6) → `relu6`, Clip(0, ∞) → `relu`.
+//! - Add/Sum and Mul of activations → `add`/`mul`. With one static operand: adding 0,
+//!   subtracting 0, multiplying or dividing by 1 are folded away; multiplying by 0 is `zero`;
+//!   any other Add/Mul stays `add`/`mul` with its one incoming edge (a bias, a scale, an
+//!   attention mask), except a per-channel Add right after a bias-free conv or linear layer
+//!   read by nothing else, which becomes that layer's bias (`has_bias`), because PyTorch
+//!   exports `nn.Linear` on 3-D and 4-D inputs as MatMul + Add.
+//! - Concat → `concat`; MaxPool/AveragePool → `max_pool`/`avg_pool`; GlobalAveragePool, and
+//!   ReduceMean over every axis but batch and channels → `global_avg_pool`; Pad → `pad`;
+//!   Resize/Upsample → `resize`; Transpose → `transpose`.
+//! - Patterns: `x * 0.5 * (1 + erf(x / √2))` → `gelu`; `x * sigmoid(x)` → `silu`; the
+//!   pre-opset-17 LayerNorm decomposition (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
+//!   optional Mul and Add) → `layer_norm`.
+//! - Folded (no node, shapes kept): Identity, Dropout, Cast, Reshape, Flatten, Squeeze,
+//!   Unsqueeze, Expand on activations, and every node that reads only static tensors
+//!   (initializers, constants, shapes): shape arithmetic and weight preprocessing.
+//! - Anything else → `unknown:OP` (`unknown:domain:OP` outside the default domain), with
+//!   its edges, its first input's and output's shapes, and the dimensions of its first
+//!   static operand of two or more elements as `weight_shape`.
+//!
+//! The result is put in canonical form ([`crate::graph::canonicalize`]).
+
+mod einsum;
+mod infer;
+mod lower;
+mod model;
+pub mod proto;
+mod report;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+pub use report::{ImportReport, OpCounts};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Graph, canonicalize};
+
+/// Largest ONNX file read (protobuf's own limit is 2 GiB).
+const MAX_MODEL_BYTES: u64 = 2 << 30;
+
+/// Choices for an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Dimensions for the model's (first) data input instead of the declared ones, e.g.
+    /// `[1, 3, 240, 240]` to count a network at the resolution it is evaluated at.
+    pub input_shape: Option<Vec<u64>>,
+}
+
+/// Imports an ONNX model (protobuf bytes) as a canonical computation graph, with a report
+/// of what became of each ONNX operator type.
+pub fn graph_from_onnx_bytes(bytes: &[u8]) -> Result<(Graph, ImportReport)> {
+    graph_from_onnx_bytes_with(bytes, &ImportOptions::default())
+}
+
+/// [`graph_from_onnx_bytes`] with options.
+pub fn graph_from_onnx_bytes_with(
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<(Graph, ImportReport)> {
+    let model = model::Model::decode(bytes)?;
+    let lowered = lower::lower(&model, options.input_shape.as_deref())?;
+    let graph = canonicalize(&lowered.graph);
+    let mut report = lowered.report;
+    report.cg_nodes = graph.node_count();
+    report.cg_edges = graph.edge_count();
+    Ok((graph, report))
+}
+
+/// Imports an ONNX file (optionally gzip-compressed) as [`graph_from_onnx_bytes`] does.
+pub fn graph_from_onnx_file(path: &Path) -> Result<(Graph, ImportReport)> {
+    graph_from_onnx_file_with(path, &ImportOptions::default())
+}
+
+/// [`graph_from_onnx_file`] with options.
+pub fn graph_from_onnx_file_with(
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<(Graph, ImportReport)> {
+    let bytes = read_model_file(path)?;
+    graph_from_onnx_bytes_with(&bytes, options)
+        .map_err(|error| error.context(format!("in {}", path.display())))
+}
+
+/// The dimensions the importer infers for every tensor of the model (node outputs,
+/// initializers, graph inputs) whose shape is known, by name: the shape inference behind
+/// [`graph_from_onnx_bytes`], exposed for inspection and testing.
+pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u64>>> {
+    let model = model::Model::decode(bytes)?;
+    let lowered = lower::lower(&model, None)?;
+    Ok(lowered
+        .tensors
+        .into_iter()
+        .map(|(name, tensor)| (name, tensor.dims))
+        .collect())
+}
+
+/// Reads a model file, inflating it first if it is gzip-compressed (`.onnx.gz`).
+pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    let io = |error: std::io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read {}: {error}", path.display()),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_MODEL_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .take(MAX_MODEL_BYTES + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|error| {
+                Error::parse(format!("{}: gzip data is corrupt: {error}", path.display()))
+            })?;
+        bytes = inflated;
+    }
+    if bytes.len() as u64 > MAX_MODEL_BYTES {
+        return Err(Error::unsupported(format!(
+            "{}: the model is larger than 2 GiB, protobuf's limit",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,688 @@
+//! Hand-built ONNX models: each mapping rule and each refusal, checked by hand.
+
+use prost::Message;
+
+use super::proto::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto, tensor_shape_proto, type_proto,
+};
+use super::*;
+use crate::error::ErrorKind;
+use crate::graph::Shape;
+
+const FLOAT: i32 = 1;
+const INT64: i32 = 7;
+
+fn info(name: &str, dims: Option<&[Option<i64>]>) -> ValueInfoProto {
+    let shape = dims.map(|dims| TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|d| tensor_shape_proto::Dimension {
+                denotation: None,
+                value: Some(match d {
+                    Some(v) => tensor_shape_proto::dimension::Value::DimValue(*v),
+                    None => tensor_shape_proto::dimension::Value::DimParam("N".into()),
+                }),
+            })
+            .collect(),
+    });
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            denotation: None,
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(FLOAT),
+                shape,
+            })),
+        }),
+        ..ValueInfoProto::default()
+    }
+}
+
+fn fixed(dims: &[i64]) -> Vec<Option<i64>> {
+    dims.iter().map(|&d| Some(d)).collect()
+}
+
+/// A weight whose data is "elsewhere", like the torchvision structure-only files.
+fn weight(name: &str, dims: &[i64]) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(FLOAT),
+        data_location: Some(1),
+        ..TensorProto::default()
+    }
+}
+
+fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(FLOAT),
+        float_data: values.to_vec(),
+        ..TensorProto::default()
+    }
+}
+
+fn int64s(name: &str, values: &[i64]) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: vec![values.len() as i64],
+        data_type: Some(INT64),
+        int64_data: values.to_vec(),
+        ..TensorProto::default()
+    }
+}
+
+fn scalar(name: &str, value: f32) -> TensorProto {
+    floats(name, &[], &[value])
+}
+
+enum A {
+    Int(i64),
+    Ints(Vec<i64>),
+    Str(&'static str),
+}
+
+fn node(op: &str, inputs: &[&str], outputs: &[&str], attributes: Vec<(&str, A)>) -> NodeProto {
+    NodeProto {
+        op_type: Some(op.into()),
+        name: Some(format!("{op}_{}", outputs.first().copied().unwrap_or(""))),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        attribute: attributes
+            .into_iter()
+            .map(|(name, value)| {
+                let mut a = AttributeProto {
+                    name: Some(name.into()),
+                    ..AttributeProto::default()
+                };
+                match value {
+                    A::Int(v) => a.i = Some(v),
+                    A::Ints(v) => a.ints = v,
+                    A::Str(v) => a.s = Some(v.as_bytes().to_vec()),
+                }
+                a
+            })
+            .collect(),
+        ..NodeProto::default()
+    }
+}
+
+struct Model {
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+    inputs: Vec<ValueInfoProto>,
+    outputs: Vec<&'static str>,
+    value_info: Vec<ValueInfoProto>,
+    opset: i64,
+}
+
+impl Model {
+    fn new(input_dims: &[i64], nodes: Vec<NodeProto>, outputs: Vec<&'static str>) -> Model {
+        Model {
+            nodes,
+            initializers: Vec::new(),
+            inputs: vec![info("x", Some(&fixed(input_dims)))],
+            outputs,
+            value_info: Vec::new(),
+            opset: 17,
+        }
+    }
+
+    fn with(mut self, initializers: Vec<TensorProto>) -> Model {
+        self.initializers = initializers;
+        self
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        ModelProto {
+            ir_version: Some(8),
+            opset_import: vec![OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(self.opset),
+            }],
+            graph: Some(GraphProto {
+                node: self.nodes.clone(),
+                initializer: self.initializers.clone(),
+                input: self.inputs.clone(),
+                output: self.outputs.iter().map(|&o| info(o, None)).collect(),
+                value_info: self.value_info.clone(),
+                ..GraphProto::default()
+            }),
+            ..ModelProto::default()
+        }
+        .encode_to_vec()
+    }
+
+    fn import(&self) -> (Graph, ImportReport) {
+        graph_from_onnx_bytes(&self.bytes()).unwrap()
+    }
+
+    fn error(&self) -> crate::error::Error {
+        graph_from_onnx_bytes(&self.bytes()).unwrap_err()
+    }
+}
+
+fn ops(graph: &Graph) -> Vec<String> {
+    graph.nodes().map(|(_, n)| n.op.to_string()).collect()
+}
+
+#[test]
+fn conv_groups_decide_the_op() {
+    let model = Model::new(
+        &[1, 32, 16, 16],
+        vec![
+            node(
+                "Conv",
+                &["x", "w1", "b1"],
+                &["a"],
+                vec![("pads", A::Ints(vec![1, 1, 1, 1])), ("group", A::Int(32))],
+            ),
+            node(
+                "Conv",
+                &["a", "w2"],
+                &["b"],
+                vec![("group", A::Int(4)), ("strides", A::Ints(vec![2, 2]))],
+            ),
+            node("Conv", &["b", "w3"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        weight("w1", &[32, 1, 3, 3]),
+        weight("b1", &[32]),
+        weight("w2", &[64, 8, 1, 1]),
+        weight("w3", &[10, 64, 1, 1]),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        ["input", "depthwise_conv", "conv", "conv", "output"]
+    );
+    let dw = g.node(1).unwrap();
+    assert_eq!((dw.kernel, dw.groups, dw.has_bias), ([3, 3], 32, true));
+    assert_eq!(dw.output, Shape::new(16, 16, 32));
+    let grouped = g.node(2).unwrap();
+    assert_eq!(
+        (grouped.groups, grouped.stride, grouped.output),
+        (4, [2, 2], Shape::new(8, 8, 64))
+    );
+    // 16*16*32*9 + 8*8*64*8 + 8*8*10*64
+    assert_eq!(g.macs(), 73_728 + 32_768 + 40_960);
+    assert_eq!(report.ops["Conv"].mapped, 3);
+}
+
+#[test]
+fn linear_layers_gain_their_bias_adds() {
+    // Tokens [1, 5, 8] -> MatMul W[8, 16] -> Add b[16] -> Gelu(Erf form) -> MatMul of activations.
+    let model = Model::new(
+        &[1, 5, 8],
+        vec![
+            node("MatMul", &["x", "w"], &["m"], vec![]),
+            node("Add", &["m", "b"], &["h"], vec![]),
+            node("Div", &["h", "sqrt2"], &["d"], vec![]),
+            node("Erf", &["d"], &["e"], vec![]),
+            node("Add", &["e", "one"], &["p"], vec![]),
+            node("Mul", &["h", "p"], &["q"], vec![]),
+            node("Mul", &["q", "half"], &["g"], vec![]),
+            node(
+                "Transpose",
+                &["g"],
+                &["gt"],
+                vec![("perm", A::Ints(vec![0, 2, 1]))],
+            ),
+            node("MatMul", &["g", "gt"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        weight("w", &[8, 16]),
+        weight("b", &[16]),
+        scalar("sqrt2", std::f32::consts::SQRT_2),
+        scalar("one", 1.0),
+        scalar("half", 0.5),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        ["input", "linear", "gelu", "transpose", "matmul", "output"]
+    );
+    let linear = g.node(1).unwrap();
+    assert!(linear.has_bias);
+    assert_eq!(
+        (linear.input, linear.output),
+        (Shape::new(5, 1, 8), Shape::new(5, 1, 16))
+    );
+    // The channel axis moves with the permutation: still 16 channels, over 5 positions.
+    assert_eq!(g.node(3).unwrap().output, Shape::new(5, 1, 16));
+    // Linear 5*16*8, scores 5*5*16.
+    assert_eq!(g.macs(), 640 + 400);
+    assert_eq!(report.fused["gelu (Erf form)"], 1);
+    assert_eq!(report.fused["bias add into conv/linear"], 1);
+    assert_eq!(report.ops["Erf"].mapped, 1);
+    assert_eq!(report.ops["Add"].mapped, 2);
+}
+
+#[test]
+fn decomposed_layer_norm_is_one_node() {
+    let model = Model::new(
+        &[1, 4, 6],
+        vec![
+            node(
+                "ReduceMean",
+                &["x"],
+                &["mean"],
+                vec![("axes", A::Ints(vec![-1]))],
+            ),
+            node("Sub", &["x", "mean"], &["c"], vec![]),
+            node("Pow", &["c", "two"], &["sq"], vec![]),
+            node(
+                "ReduceMean",
+                &["sq"],
+                &["var"],
+                vec![("axes", A::Ints(vec![-1]))],
+            ),
+            node("Add", &["var", "eps"], &["ve"], vec![]),
+            node("Sqrt", &["ve"], &["sd"], vec![]),
+            node("Div", &["c", "sd"], &["n"], vec![]),
+            node("Mul", &["n", "gamma"], &["s"], vec![]),
+            node("Add", &["s", "beta"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        scalar("two", 2.0),
+        scalar("eps", 1e-5),
+        weight("gamma", &[6]),
+        weight("beta", &[6]),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "layer_norm", "output"]);
+    let ln = g.node(1).unwrap();
+    assert!(ln.has_bias);
+    assert_eq!(ln.input, Shape::new(4, 1, 6));
+    assert_eq!(report.fused["layer_norm (decomposed)"], 1);
+    assert_eq!(report.unknown_total(), 0);
+}
+
+#[test]
+fn activations_and_pools() {
+    let model = Model::new(
+        &[1, 8, 8, 8],
+        vec![
+            node("Clip", &["x", "zero", "six"], &["r6"], vec![]),
+            node("Sigmoid", &["r6"], &["s"], vec![]),
+            node("Mul", &["r6", "s"], &["silu"], vec![]),
+            node(
+                "MaxPool",
+                &["silu"],
+                &["mp"],
+                vec![
+                    ("kernel_shape", A::Ints(vec![3, 3])),
+                    ("strides", A::Ints(vec![2, 2])),
+                    ("pads", A::Ints(vec![1, 1, 1, 1])),
+                ],
+            ),
+            node(
+                "ReduceMean",
+                &["mp"],
+                &["gap"],
+                vec![("axes", A::Ints(vec![2, 3])), ("keepdims", A::Int(0))],
+            ),
+            node(
+                "Gemm",
+                &["gap", "fc", "fcb"],
+                &["y"],
+                vec![("transB", A::Int(1))],
+            ),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        scalar("zero", 0.0),
+        scalar("six", 6.0),
+        weight("fc", &[10, 8]),
+        weight("fcb", &[10]),
+    ]);
+    let (g, _) = model.import();
+    assert_eq!(
+        ops(&g),
+        [
+            "input",
+            "relu6",
+            "silu",
+            "max_pool",
+            "global_avg_pool",
+            "linear",
+            "output"
+        ]
+    );
+    let pool = g.node(3).unwrap();
+    assert_eq!(
+        (pool.kernel, pool.stride, pool.output),
+        ([3, 3], [2, 2], Shape::new(4, 4, 8))
+    );
+    assert_eq!(g.node(4).unwrap().output, Shape::vector(8));
+    assert_eq!(g.node(5).unwrap().weight_shape, vec![10, 8]);
+    assert_eq!(g.param_count(), 90);
+}
+
+#[test]
+fn neutral_constants_fold_and_zero_products_are_zero() {
+    let model = Model::new(
+        &[1, 4, 2, 2],
+        vec![
+            node("Add", &["zero", "x"], &["a"], vec![]),
+            node("Mul", &["a", "one"], &["b"], vec![]),
+            node("Mul", &["b", "zero"], &["z"], vec![]),
+            node("Relu", &["z"], &["r"], vec![]),
+            node("Add", &["r", "b"], &["y"], vec![]),
+            node("Dropout", &["y"], &["yd"], vec![]),
+        ],
+        vec!["yd"],
+    )
+    .with(vec![scalar("zero", 0.0), scalar("one", 1.0)]);
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "zero", "relu", "add", "output"]);
+    assert_eq!(g.predecessors(1), vec![0]);
+    assert_eq!(g.predecessors(3), vec![0, 2]);
+    assert_eq!(
+        report.ops["Add"],
+        OpCounts {
+            mapped: 1,
+            folded: 1,
+            unknown: 0
+        }
+    );
+    assert_eq!(
+        report.ops["Mul"],
+        OpCounts {
+            mapped: 1,
+            folded: 1,
+            unknown: 0
+        }
+    );
+    assert_eq!(report.ops["Dropout"].folded, 1);
+}
+
+#[test]
+fn shape_plumbing_disappears_but_shapes_stay() {
+    // Flatten through Shape -> Gather -> Unsqueeze -> Concat -> Reshape, then a linear.
+    let model = Model::new(
+        &[1, 4, 3, 3],
+        vec![
+            node("Shape", &["x"], &["shape"], vec![]),
+            node(
+                "Gather",
+                &["shape", "zero_i"],
+                &["n"],
+                vec![("axis", A::Int(0))],
+            ),
+            node("Unsqueeze", &["n", "axes0"], &["n1"], vec![]),
+            node(
+                "Concat",
+                &["n1", "minus1"],
+                &["target"],
+                vec![("axis", A::Int(0))],
+            ),
+            node("Reshape", &["x", "target"], &["flat"], vec![]),
+            node("Gemm", &["flat", "fc"], &["y"], vec![("transB", A::Int(1))]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        TensorProto {
+            dims: vec![],
+            ..int64s("zero_i", &[0])
+        },
+        int64s("axes0", &[0]),
+        int64s("minus1", &[-1]),
+        weight("fc", &[5, 36]),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "linear", "output"]);
+    assert_eq!(g.node(1).unwrap().input, Shape::vector(36));
+    for op in ["Shape", "Gather", "Unsqueeze", "Concat", "Reshape"] {
+        assert_eq!(report.ops[op].folded, 1, "{op}");
+    }
+}
+
+#[test]
+fn unknown_ops_keep_edges_and_weights() {
+    let mut model = Model::new(
+        &[1, 4, 8, 8],
+        vec![
+            node(
+                "InstanceNormalization",
+                &["x", "scale", "bias"],
+                &["n"],
+                vec![],
+            ),
+            node("LeakyRelu", &["n"], &["l"], vec![]),
+            node("FancyOp", &["l"], &["f"], vec![]),
+            node("Add", &["f", "x"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![weight("scale", &[4]), weight("bias", &[4])]);
+    model.nodes[2].domain = Some("com.example".into());
+    // No rule and no declared shape: refused, naming the node and op.
+    let error = model.error();
+    assert_eq!(error.kind, ErrorKind::Unsupported);
+    assert!(error.message.contains("com.example:FancyOp"), "{error}");
+    assert!(error.message.contains("'f'"), "{error}");
+    // With value_info the op imports as an unknown node.
+    model
+        .value_info
+        .push(info("f", Some(&fixed(&[1, 4, 8, 8]))));
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        [
+            "input",
+            "unknown:InstanceNormalization",
+            "unknown:LeakyRelu",
+            "unknown:com.example:FancyOp",
+            "add",
+            "output"
+        ]
+    );
+    assert_eq!(g.node(1).unwrap().weight_shape, vec![4]);
+    assert_eq!(
+        report.unknown_ops(),
+        ["InstanceNormalization", "LeakyRelu", "com.example:FancyOp"]
+    );
+    assert_eq!(report.unknown_total(), 3);
+}
+
+#[test]
+fn einsum_batched_products_are_matmuls() {
+    let model = Model::new(
+        &[1, 2, 5, 4],
+        vec![
+            node(
+                "Transpose",
+                &["x"],
+                &["k"],
+                vec![("perm", A::Ints(vec![0, 1, 2, 3]))],
+            ),
+            node(
+                "Einsum",
+                &["x", "k"],
+                &["y"],
+                vec![("equation", A::Str("bhid,bhjd->bhij"))],
+            ),
+        ],
+        vec!["y"],
+    );
+    let (g, _) = model.import();
+    assert_eq!(ops(&g), ["input", "transpose", "matmul", "output"]);
+    // 2 heads * 5 * 5 outputs, each a 4-long dot product.
+    assert_eq!(g.macs(), 2 * 5 * 5 * 4);
+}
+
+#[test]
+fn one_dimensional_convs_and_symbolic_batch() {
+    let mut model = Model::new(
+        &[1, 3, 20],
+        vec![node(
+            "Conv",
+            &["x", "w"],
+            &["y"],
+            vec![("strides", A::Ints(vec![2]))],
+        )],
+        vec!["y"],
+    )
+    .with(vec![weight("w", &[6, 3, 4])]);
+    model.inputs = vec![info("x", Some(&[None, Some(3), Some(20)]))];
+    let (g, _) = model.import();
+    let conv = g.node(1).unwrap();
+    assert_eq!(
+        (conv.kernel, conv.stride, conv.output),
+        ([4, 1], [2, 1], Shape::new(9, 1, 6))
+    );
+}
+
+#[test]
+fn input_shape_can_be_overridden() {
+    let model = Model::new(
+        &[1, 3, 8, 8],
+        vec![node("Conv", &["x", "w"], &["y"], vec![])],
+        vec!["y"],
+    )
+    .with(vec![weight("w", &[4, 3, 3, 3])]);
+    let options = ImportOptions {
+        input_shape: Some(vec![1, 3, 10, 10]),
+    };
+    let (g, _) = graph_from_onnx_bytes_with(&model.bytes(), &options).unwrap();
+    assert_eq!(g.node(1).unwrap().output, Shape::new(8, 8, 4));
+}
+
+#[test]
+fn batch_is_divided_out() {
+    let model = Model::new(
+        &[4, 3, 8, 8],
+        vec![node("Conv", &["x", "w"], &["y"], vec![])],
+        vec!["y"],
+    )
+    .with(vec![weight("w", &[4, 3, 3, 3])]);
+    let (g, _) = model.import();
+    assert_eq!(g.node(1).unwrap().output, Shape::new(6, 6, 4));
+}
+
+#[test]
+fn malformed_graphs_are_refused_with_their_reason() {
+    // A cycle: a = relu(b), b = relu(a).
+    let mut cyclic = Model::new(
+        &[1, 4],
+        vec![
+            node("Add", &["x", "b"], &["a"], vec![]),
+            node("Relu", &["a"], &["b"], vec![]),
+        ],
+        vec!["b"],
+    );
+    let error = cyclic.error();
+    assert!(error.message.contains("cycle"), "{error}");
+    assert!(error.message.contains("Add_a"), "{error}");
+
+    cyclic.nodes = vec![node("Relu", &["nowhere"], &["b"], vec![])];
+    let error = cyclic.error();
+    assert!(error.message.contains("reads tensor 'nowhere'"), "{error}");
+
+    let mut shapeless = Model::new(
+        &[1, 4],
+        vec![node("Relu", &["x"], &["y"], vec![])],
+        vec!["y"],
+    );
+    shapeless.inputs = vec![info("x", None)];
+    let error = shapeless.error();
+    assert_eq!(error.kind, ErrorKind::Parse);
+    assert!(
+        error
+            .message
+            .contains("graph input 'x' declares no tensor shape"),
+        "{error}"
+    );
+
+    shapeless.inputs = vec![info("x", Some(&[Some(1), None]))];
+    let error = shapeless.error();
+    assert!(error.message.contains("no fixed size at axis 1"), "{error}");
+
+    let mut no_opset = Model::new(
+        &[1, 4],
+        vec![node("Relu", &["x"], &["y"], vec![])],
+        vec!["y"],
+    );
+    no_opset.opset = 17;
+    let mut proto = ModelProto::decode(no_opset.bytes().as_slice()).unwrap();
+    proto.opset_import.clear();
+    let error = graph_from_onnx_bytes(&proto.encode_to_vec()).unwrap_err();
+    assert!(error.message.contains("declares no opset"), "{error}");
+
+    let bad_conv = Model::new(
+        &[1, 3, 8, 8],
+        vec![node("Conv", &["x", "w"], &["y"], vec![])],
+        vec!["y"],
+    )
+    .with(vec![weight("w", &[4, 5, 3, 3])]);
+    let error = bad_conv.error();
+    assert!(error.message.contains("node 'Conv_y' (Conv)"), "{error}");
+    assert!(
+        error.message.contains("the input has 3 channels"),
+        "{error}"
+    );
+
+    // A reshape whose target shape is stored outside the file.
+    let hidden = Model::new(
+        &[1, 4, 2, 2],
+        vec![node("Reshape", &["x", "target"], &["y"], vec![])],
+        vec!["y"],
+    )
+    .with(vec![TensorProto {
+        data_type: Some(INT64),
+        ..weight("target", &[2])
+    }]);
+    let error = hidden.error();
+    assert!(error.message.contains("'target'"), "{error}");
+    assert!(
+        error.message.contains("not known when importing"),
+        "{error}"
+    );
+
+    let empty = graph_from_onnx_bytes(&[]).unwrap_err();
+    assert!(empty.message.contains("empty"), "{empty}");
+    let garbage = graph_from_onnx_bytes(b"definitely not a protobuf").unwrap_err();
+    assert_eq!(garbage.kind, ErrorKind::Parse);
+}
+
+#[test]
+fn static_subgraphs_with_unknown_shapes_only_matter_when_used() {
+    // ConstantOfShape of an external shape: unknown shape, but only a dead end reads it.
+    let model = Model::new(
+        &[1, 4],
+        vec![
+            node("ConstantOfShape", &["hidden"], &["c"], vec![]),
+            node("Relu", &["c"], &["dead"], vec![]),
+            node("Relu", &["x"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![TensorProto {
+        data_type: Some(INT64),
+        ..weight("hidden", &[2])
+    }]);
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "relu", "output"]);
+    assert_eq!(report.ops["ConstantOfShape"].folded, 1);
+    // The same tensor added to the data path is an error naming it.
+    let mut used = model;
+    used.nodes.push(node("Add", &["y", "c"], &["z"], vec![]));
+    used.outputs = vec!["z"];
+    let error = used.error();
+    assert!(
+        error.message.contains("needs the shape of tensor 'c'"),
+        "{error}"
+    );
+    assert!(error.message.contains("'hidden'"), "{error}");
+}

@@ -1,0 +1,107 @@
+//! Compiles the C programs under `tests/c/` and `examples/c/` against the freshly built
+//! `libcgpredict.so` and the committed header, runs them, and checks that the header
+//! compiles on its own as C11 and as C++17.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The directory holding the library that cargo built for this test run.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps directory");
+    [deps, deps.parent().expect("profile directory")]
+        .into_iter()
+        .find(|dir| dir.join("libcgpredict.so").exists())
+        .unwrap_or_else(|| panic!("libcgpredict.so not found next to {}", deps.display()))
+        .to_path_buf()
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-tests");
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{text}",
+        output.status
+    );
+    text
+}
+
+/// Builds one C source against the library and runs it, returning its output.
+fn build_and_run(source: &Path) -> String {
+    let lib = library_dir();
+    let exe = scratch_dir().join(source.file_stem().expect("file name"));
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    run(Command::new(compiler)
+        .args(["-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-I"])
+        .arg(manifest_dir().join("include"))
+        .arg(source)
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lcgpredict"));
+    run(Command::new(&exe).current_dir(manifest_dir()))
+}
+
+#[test]
+fn graph_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/graph_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
+#[test]
+fn benchmarks_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/benchmarks_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
+/// Examples are for people outside the crate: they must build with nothing but the header
+/// and the library, and run.
+#[test]
+fn c_examples_build_and_run() {
+    let output = build_and_run(&manifest_dir().join("examples/c/build_graph.c"));
+    // conv 16*3*9 = 432, BN 2*16, linear 16*10 + 10; MACs 32*32*16*27 + 160.
+    assert!(
+        output.contains("7 nodes, 6 edges, 634 parameters, 442528 MACs"),
+        "{output}"
+    );
+}
+
+#[test]
+fn header_compiles_alone_as_c11_and_cpp17() {
+    let dir = scratch_dir();
+    let header = manifest_dir().join("include");
+    for (compiler, standard, file) in [
+        ("cc", "-std=c11", "alone.c"),
+        ("c++", "-std=c++17", "alone.cpp"),
+    ] {
+        let source = dir.join(file);
+        std::fs::write(
+            &source,
+            "#include \"cgpredict.h\"\nint main(void) { return CGP_OK; }\n",
+        )
+        .unwrap();
+        run(Command::new(compiler)
+            .args([standard, "-Wall", "-Wextra", "-pedantic", "-Werror", "-I"])
+            .arg(&header)
+            .arg(&source)
+            .arg("-fsyntax-only"));
+    }
+}

@@ -1,0 +1,98 @@
+//! `cgpredict graph from-onnx`, run as a user would.
+
+use std::process::{Command, Output};
+
+use cgpredict::Graph;
+use cgpredict::import::onnx::graph_from_onnx_file;
+
+const RESNET18: &str = "data/zoo/torchvision/ResNet18_Weights.IMAGENET1K_V1.onnx.gz";
+
+fn cgpredict(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cgpredict"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the cgpredict binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn from_onnx_prints_summary_graph_and_report() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(RESNET18);
+    let (expected, _) = graph_from_onnx_file(&path).unwrap();
+
+    let summary = stdout(&cgpredict(&["graph", "from-onnx", RESNET18]));
+    assert!(
+        summary.contains(&format!("MACs   {}\n", expected.macs())),
+        "{summary}"
+    );
+    let conv_row: Vec<&str> = summary
+        .lines()
+        .find(|line| line.starts_with("Conv "))
+        .map(|line| line.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(conv_row, ["Conv", "20", "0", "0"], "{summary}");
+
+    let json = stdout(&cgpredict(&["graph", "from-onnx", "--json", RESNET18]));
+    assert_eq!(
+        Graph::from_json(&json).unwrap().to_json(),
+        expected.to_json()
+    );
+
+    let dot = stdout(&cgpredict(&["graph", "from-onnx", "--dot", RESNET18]));
+    assert!(dot.starts_with("digraph"), "{dot}");
+
+    let report: serde_json::Value = serde_json::from_str(&stdout(&cgpredict(&[
+        "graph",
+        "from-onnx",
+        "--report",
+        "--json",
+        RESNET18,
+    ])))
+    .unwrap();
+    assert_eq!(report["ops"]["Conv"]["mapped"], 20);
+    assert_eq!(report["ops"]["Flatten"]["folded"], 1);
+    assert_eq!(
+        report["cg_nodes"].as_u64(),
+        Some(expected.node_count() as u64)
+    );
+}
+
+#[test]
+fn from_onnx_takes_another_input_shape() {
+    let double = stdout(&cgpredict(&[
+        "graph",
+        "from-onnx",
+        "--json",
+        "--input-shape",
+        "1x3x448x448",
+        RESNET18,
+    ]));
+    let single = stdout(&cgpredict(&["graph", "from-onnx", "--json", RESNET18]));
+    let (double, single) = (
+        Graph::from_json(&double).unwrap(),
+        Graph::from_json(&single).unwrap(),
+    );
+    // Every feature map doubles in height and width, so convolutions cost four times as
+    // much; the classifier after global pooling does not grow.
+    let classifier = 512 * 1000;
+    assert_eq!(double.macs() - classifier, 4 * (single.macs() - classifier));
+}
+
+#[test]
+fn from_onnx_failures_exit_nonzero_with_the_reason() {
+    let output = cgpredict(&["graph", "from-onnx", "Cargo.toml"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a valid ONNX protobuf"), "{stderr}");
+    let output = cgpredict(&["graph", "from-onnx", "--input-shape", "1x3xfoo", RESNET18]);
+    assert!(!output.status.success());
+}
