@@ -13,6 +13,7 @@
 mod benchmarks;
 mod graph;
 mod onnx;
+mod spectral;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
