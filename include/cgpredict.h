@@ -432,6 +432,28 @@ enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph 
  */
 enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
 
+/*
+ Writes the `k` smallest eigenvalues of the graph's normalized Laplacian, ascending, into
+ `out[0..k]` (edge directions are dropped, an isolated node adds an eigenvalue 0, and a
+ graph of fewer than `k` nodes gets zeros in front; see `cgpredict::spectral`). The paper
+ uses `k = 11`.
+ `CGP_BUFFER_TOO_SMALL` if `out_len < k`; `CGP_INVALID_ARGUMENT` for `k = 0`, `k` over
+ 65536 or a graph without nodes.
+
+ # Safety
+ `g` is valid; `out` is valid for writes of `out_len` doubles.
+ */
+enum cgp_status cgp_graph_spectrum(const struct cgp_graph *g, size_t k, double *out, size_t out_len);
+
+/*
+ Writes the spectral distance of two graphs: the Euclidean distance between their
+ `k`-spectra (as `cgp_graph_spectrum` computes them).
+
+ # Safety
+ `a`, `b` and `out` are valid.
+ */
+enum cgp_status cgp_spectral_distance(const struct cgp_graph *a, const struct cgp_graph *b, size_t k, double *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -79,6 +79,12 @@ fn predictor_api_from_c() {
     assert!(output.contains("all checks passed"), "{output}");
 }
 
+#[test]
+fn spectral_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/spectral_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
 /// Examples are for people outside the crate: they must build with nothing but the header
 /// and the library, and run.
 #[test]

@@ -14,6 +14,7 @@ mod benchmarks;
 mod graph;
 mod onnx;
 mod predictor;
+mod spectral;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};

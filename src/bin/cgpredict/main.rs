@@ -4,6 +4,7 @@ mod benchmarks;
 mod dataset;
 mod graph;
 mod onnx;
+mod spectral;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ enum Command {
     /// The vendored benchmark data as labeled computation graphs.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    #[command(flatten)]
+    Spectral(spectral::SpectralCommand),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Graph(command) => graph::run(command),
         Command::Dataset(command) => dataset::run(command),
+        Command::Spectral(command) => spectral::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
