@@ -12,9 +12,10 @@ build:
 # Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
 # (compiled by tests/c_api.rs), and the header check (tests/header.rs). The runtime tests need
 # ONNX Runtime's shared library, which the fetch script puts in the cache (once).
+# Benchmarks are type-checked by `make lint` and run by `cargo bench`, not here.
 test:
 	scripts/fetch-onnxruntime.sh
-	$(CARGO) test --all-targets
+	$(CARGO) test --lib --bins --tests --examples
 	$(CARGO) test --doc
 
 lint:
