@@ -1,28 +1,13 @@
 //! `cgpredict graph from-onnx`, run as a user would.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::{cgpredict, stdout};
 
 use cgpredict::Graph;
 use cgpredict::import::onnx::graph_from_onnx_file;
 
 const RESNET18: &str = "data/zoo/torchvision/ResNet18_Weights.IMAGENET1K_V1.onnx.gz";
-
-fn cgpredict(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgpredict"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the cgpredict binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[test]
 fn from_onnx_prints_summary_graph_and_report() {

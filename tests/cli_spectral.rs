@@ -1,23 +1,10 @@
 //! `cgpredict spectrum` and `cgpredict distance`, run as a user would.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn cgpredict(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgpredict"))
-        .args(args)
-        .output()
-        .expect("the cgpredict binary runs")
-}
+mod common;
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{cgpredict, stdout};
 
 /// A path of `n` identity nodes written as graph JSON into the scratch folder, under a
 /// name of the test's own (tests run in parallel).

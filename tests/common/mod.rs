@@ -2,10 +2,11 @@
 
 use std::process::{Command, Output};
 
-/// Runs `cgpredict` with `args`.
+/// Runs `cgpredict` with `args` from the crate root (paths in tests are relative to it).
 pub fn cgpredict(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cgpredict"))
         .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the cgpredict binary runs")
 }
