@@ -10,8 +10,10 @@ build:
 	$(CARGO) build --release
 
 # Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
-# (compiled by tests/c_api.rs), and the header check (tests/header.rs).
+# (compiled by tests/c_api.rs), and the header check (tests/header.rs). The runtime tests need
+# ONNX Runtime's shared library, which the fetch script puts in the cache (once).
 test:
+	scripts/fetch-onnxruntime.sh
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 

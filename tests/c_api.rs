@@ -66,6 +66,19 @@ fn graph_api_from_c() {
     assert!(output.contains("all checks passed"), "{output}");
 }
 
+#[test]
+fn benchmarks_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/benchmarks_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
+/// Needs ONNX Runtime (scripts/fetch-onnxruntime.sh); fails without it.
+#[test]
+fn predictor_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/predictor_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
 /// Examples are for people outside the crate: they must build with nothing but the header
 /// and the library, and run.
 #[test]

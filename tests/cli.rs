@@ -1,22 +1,8 @@
 //! The `cgpredict` binary, run as a user would.
 
-use std::process::{Command, Output};
+mod common;
 
-fn cgpredict(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cgpredict"))
-        .args(args)
-        .output()
-        .expect("the cgpredict binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{cgpredict, stdout};
 
 #[test]
 fn graph_info_summarizes_the_example_graph() {

@@ -13,6 +13,7 @@
 mod benchmarks;
 mod graph;
 mod onnx;
+mod predictor;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
@@ -21,6 +22,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use graph::{cgp_graph, cgp_node_desc};
+pub use predictor::{cgp_device, cgp_predictor};
 
 /// The outcome of a call. `CGP_OK` is success; for anything else
 /// `cgp_last_error_message()` says what went wrong.
@@ -213,16 +215,18 @@ pub unsafe extern "C" fn cgp_string_free(s: *mut c_char) {
     })
 }
 
+/// This thread's last error message, for the FFI layer's own tests.
+#[cfg(test)]
+pub(crate) fn last_error() -> String {
+    // SAFETY: cgp_last_error_message never returns NULL.
+    unsafe { CStr::from_ptr(cgp_last_error_message()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn last_error() -> String {
-        // SAFETY: cgp_last_error_message never returns NULL.
-        unsafe { CStr::from_ptr(cgp_last_error_message()) }
-            .to_string_lossy()
-            .into_owned()
-    }
 
     #[test]
     fn panics_become_a_status_and_a_message() {

@@ -14,8 +14,8 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-pub(crate) use canonical::canonical_graph;
 pub use canonical::{canonicalize, is_isomorphic};
+pub(crate) use canonical::canonical_graph;
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
@@ -188,29 +188,16 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
     let op = node.op.clone();
     let unknown = matches!(op, Op::Unknown(_));
     let windowed = op.is_conv() || op.is_windowed_pool() || unknown;
-    for (field, pair) in [
-        ("kernel", &mut node.kernel),
-        ("stride", &mut node.stride),
-        ("dilation", &mut node.dilation),
+    for (fields, pair) in [
+        (["kernel_h", "kernel_w"], &mut node.kernel),
+        (["stride_h", "stride_w"], &mut node.stride),
+        (["dilation_h", "dilation_w"], &mut node.dilation),
     ] {
-        for (axis, value) in ["h", "w"].into_iter().zip(pair.iter_mut()) {
-            // format_args! defers building the name to the error path (import speed).
-            *value = settle_field(
-                &op,
-                format_args!("{field}_{axis}"),
-                *value,
-                windowed,
-                unknown,
-            )?;
+        for (field, value) in fields.into_iter().zip(pair.iter_mut()) {
+            *value = settle_field(&op, field, *value, windowed, unknown)?;
         }
     }
-    node.groups = settle_field(
-        &op,
-        format_args!("groups"),
-        node.groups,
-        op.is_conv() || unknown,
-        unknown,
-    )?;
+    node.groups = settle_field(&op, "groups", node.groups, op.is_conv() || unknown, unknown)?;
     let (input, output, groups) = (node.input, node.output, node.groups);
     match op {
         Op::Conv if input.c % groups != 0 || output.c % groups != 0 => {
@@ -255,7 +242,7 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
 /// apply, 0 and 1 both mean "unset" and anything else is a caller's mistake.
 fn settle_field(
     op: &Op,
-    field: std::fmt::Arguments<'_>,
+    field: &str,
     value: u32,
     applies: bool,
     optional: bool,

@@ -42,13 +42,15 @@ pub enum Op {
     Reshape,
     Transpose,
     Resize,
+    /// A contiguous range of channels (NAS-Bench-101's channel truncation, ONNX `Slice`).
+    Slice,
     /// An operator outside the vocabulary, carrying its original name (an ONNX op type).
     Unknown(String),
 }
 
 /// Every operator of the vocabulary except `Unknown`, in the fixed order used by one-hot
 /// features. Appending keeps old indices; anything else needs a new feature-schema version.
-pub const KNOWN_OPS: [Op; 30] = [
+pub const KNOWN_OPS: [Op; 31] = [
     Op::Input,
     Op::Output,
     Op::Conv,
@@ -79,6 +81,7 @@ pub const KNOWN_OPS: [Op; 30] = [
     Op::Reshape,
     Op::Transpose,
     Op::Resize,
+    Op::Slice,
 ];
 
 impl Op {
@@ -115,6 +118,7 @@ impl Op {
             Op::Reshape => "reshape",
             Op::Transpose => "transpose",
             Op::Resize => "resize",
+            Op::Slice => "slice",
             Op::Unknown(name) => name,
         }
     }

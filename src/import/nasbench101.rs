@@ -8,7 +8,7 @@
 //!   evenly among the vertices that feed the output (the first ones get the remainder, one
 //!   channel each), and every other vertex takes the largest channel count of its successors;
 //! - a vertex sums its inputs (an `add` node; one input needs none): interior inputs truncated
-//!   to its channel count (a channel slice, `unknown:Slice`, where they have one more channel)
+//!   to its channel count (a channel slice, `slice`, where they have one more channel)
 //!   and, for an edge from the cell input, a 1x1 projection (conv-bn-relu) of the cell input;
 //! - the output concatenates the vertices that feed it (a `concat` node where there are
 //!   several) and adds a projection of the cell input if the input feeds the output directly.
@@ -21,7 +21,7 @@
 //! and have no node.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, Op, Shape};
+use crate::graph::{Graph, Node, Op, Shape};
 use crate::import::builder::{NetBuilder, Tensor};
 
 /// The most vertices (input and output included) of a NAS-Bench-101 cell.
@@ -516,8 +516,7 @@ fn truncate(b: &mut NetBuilder, x: Tensor, channels: u32, name: &str) -> Result<
         c: channels,
         ..x.shape
     };
-    let node =
-        crate::graph::Node::new(Op::Unknown("Slice".into()), x.shape, output).with_name(name);
+    let node = Node::new(Op::Slice, x.shape, output).with_name(name);
     b.node(node, &[x])
 }
 
@@ -646,7 +645,7 @@ mod tests {
         let histogram = g.op_histogram();
         assert_eq!(histogram["concat"], 9);
         assert!(!histogram.contains_key("add"));
-        assert!(!histogram.contains_key("unknown:Slice"));
+        assert!(!histogram.contains_key("slice"));
         // The first cell's concat: 4 x 32 channels at 32x32.
         let concat = g.nodes().find(|(_, node)| node.op == Op::Concat).unwrap().1;
         assert_eq!(concat.output, Shape::new(32, 32, 128));
@@ -913,10 +912,7 @@ mod tests {
         let spec = Nb101Spec::new(&adjacency, 5, &[IN, C1, C3, C3, OUT]).unwrap();
         assert_eq!(spec.vertex_channels(128, 128), [128, 43, 43, 42, 128]);
         let g = spec.to_graph().unwrap();
-        let slices: Vec<_> = g
-            .nodes()
-            .filter(|(_, node)| node.op == Op::Unknown("Slice".into()))
-            .collect();
+        let slices: Vec<_> = g.nodes().filter(|(_, node)| node.op == Op::Slice).collect();
         // Shares at C = 128: 43, 43, 42; at 256: 86, 85, 85 (no slice); at 512: 171, 171, 170.
         assert_eq!(slices.len(), 6);
         let (id, slice) = slices[0];

@@ -1,32 +1,8 @@
 /* The graph part of the C API, from C: builds a residual block, checks its counts against
  * numbers worked out by hand, round-trips it through JSON, and walks every error path. */
-#include "cgpredict.h"
+#include "check.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-/* The call must fail with `status` and a message containing `fragment`. */
-#define CHECK_ERROR(call, status, fragment)                                      \
-    do {                                                                         \
-        cgp_status got_ = (call);                                                \
-        const char *msg_ = cgp_last_error_message();                             \
-        if (got_ != (status) || strstr(msg_, (fragment)) == NULL) {              \
-            fprintf(stderr, "%s:%d: %s: status %d, message \"%s\"; expected %d with \"%s\"\n", \
-                    __FILE__, __LINE__, #call, (int)got_, msg_, (int)(status), (fragment)); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
 
 static cgp_node_desc desc(const char *op, uint32_t c_in, uint32_t c_out, uint32_t k) {
     cgp_node_desc d;

@@ -1,6 +1,7 @@
 //! `cgpredict`: the command line over the library's functions.
 
 mod benchmarks;
+mod dataset;
 mod graph;
 mod onnx;
 
@@ -21,12 +22,16 @@ enum Command {
     /// Build, convert and inspect computation graphs.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
+    /// The vendored benchmark data as labeled computation graphs.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Graph(command) => graph::run(command),
+        Command::Dataset(command) => dataset::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,7 +60,7 @@ mod einsum;
 mod infer;
 mod lower;
 mod model;
-mod proto;
+pub mod proto;
 mod report;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,257 @@
+//! Computation graph → model inputs: the one feature schema shared by the trainer and the
+//! runtime.
+//!
+//! A batch of graphs becomes four tensors, the inputs of every cgpredict model file:
+//!
+//! | input | type | shape | meaning |
+//! |---|---|---|---|
+//! | `node_features` | f32 | `[N, NODE_FEATURES]` | every node of every graph, graph after graph |
+//! | `edge_index` | i64 | `[2, E]` | row 0 sources, row 1 targets, as batch-wide node indices |
+//! | `graph_index` | i64 | `[N]` | the graph (0..B) each node belongs to, non-decreasing |
+//! | `graph_features` | f32 | `[B, GRAPH_FEATURES]` | whole-graph features |
+//!
+//! and a model answers `score` (f32 `[B]`, higher = better predicted accuracy) and
+//! `embedding` (f32 `[B, D]`). This concatenated form batches graphs of any sizes without
+//! padding; message passing is a gather over `edge_index` and a scatter-add, pooling a
+//! scatter-add over `graph_index`.
+//!
+//! Node features (schema 1), in this order:
+//! - one-hot op over [`KNOWN_OPS`] then one slot for any unknown op;
+//! - `log2(1 + x) / 12` of in H, W, C and out H, W, C;
+//! - `log2(x) / 4` of kernel h, w, stride h, w, dilation h, w;
+//! - `log2(groups) / 12`, the bias flag;
+//! - `log2(1 + x) / 12` of the first four weight dimensions (0 when absent);
+//! - `log2(1 + params) / 24`, `log2(1 + MACs) / 32` of the node.
+//!
+//! Graph features: `log2(1 + x)` of parameters / 32, MACs / 40, nodes / 16, edges / 16,
+//! the longest input-to-output path in nodes / 12, the first input's H / 12 and the last
+//! output's C / 12.
+//!
+//! The scales keep every feature roughly in [0, 1] for the sizes of real networks. Any change
+//! to the features, their order or scales, or to [`KNOWN_OPS`] other than appending, needs a
+//! new [`SCHEMA_VERSION`]; model files record the version and the vocabulary, and loading
+//! checks both.
+
+use crate::graph::{Graph, KNOWN_OPS, Node, Op};
+
+/// The version of the feature schema described in the module documentation.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Features per node: op one-hot (known ops + unknown), 6 sizes, 6 window fields, groups,
+/// bias, 4 weight dimensions, parameters, MACs.
+pub const NODE_FEATURES: usize = KNOWN_OPS.len() + 1 + 6 + 6 + 2 + 4 + 2;
+
+/// Features per graph: parameters, MACs, nodes, edges, depth, input H, output C.
+pub const GRAPH_FEATURES: usize = 7;
+
+/// The op vocabulary of this schema, in one-hot order, ending with `unknown`; model files
+/// store it so that a model trained on another vocabulary is refused.
+pub fn op_vocabulary() -> Vec<&'static str> {
+    KNOWN_OPS.iter().map(Op::name).chain(["unknown"]).collect()
+}
+
+fn log_size(x: u64, scale: f32) -> f32 {
+    ((x as f64 + 1.0).log2() as f32) / scale
+}
+
+/// Features of one node (see the module documentation).
+pub fn node_features(node: &Node) -> [f32; NODE_FEATURES] {
+    let mut features = [0.0f32; NODE_FEATURES];
+    let slot = node.op.vocabulary_index().unwrap_or(KNOWN_OPS.len());
+    features[slot] = 1.0;
+    let mut next = KNOWN_OPS.len() + 1;
+    let mut push = |value: f32| {
+        features[next] = value;
+        next += 1;
+    };
+    let (input, output) = (node.input, node.output);
+    for size in [input.h, input.w, input.c, output.h, output.w, output.c] {
+        push(log_size(u64::from(size), 12.0));
+    }
+    for window in [node.kernel, node.stride, node.dilation]
+        .into_iter()
+        .flatten()
+    {
+        push((f64::from(window.max(1)).log2() as f32) / 4.0);
+    }
+    push((f64::from(node.groups.max(1)).log2() as f32) / 12.0);
+    push(if node.has_bias { 1.0 } else { 0.0 });
+    for index in 0..4 {
+        push(
+            node.weight_shape
+                .get(index)
+                .map_or(0.0, |&dim| log_size(dim, 12.0)),
+        );
+    }
+    push(log_size(node.param_count().unwrap_or(u64::MAX), 24.0));
+    push(log_size(node.macs().unwrap_or(u64::MAX), 32.0));
+    features
+}
+
+/// Features of a whole graph (see the module documentation).
+pub fn graph_features(graph: &Graph) -> [f32; GRAPH_FEATURES] {
+    let input_h = graph
+        .nodes()
+        .find(|(_, node)| node.op == Op::Input)
+        .map_or(0, |(_, node)| node.input.h);
+    let output_c = graph
+        .nodes()
+        .filter(|(_, node)| node.op == Op::Output)
+        .last()
+        .map_or(0, |(_, node)| node.output.c);
+    [
+        log_size(graph.param_count(), 32.0),
+        log_size(graph.macs(), 40.0),
+        log_size(graph.node_count() as u64, 16.0),
+        log_size(graph.edge_count() as u64, 16.0),
+        log_size(longest_path(graph), 12.0),
+        log_size(u64::from(input_h), 12.0),
+        log_size(u64::from(output_c), 12.0),
+    ]
+}
+
+/// Nodes on the longest path of the DAG (0 for an empty graph).
+fn longest_path(graph: &Graph) -> u64 {
+    let mut depth = vec![0u64; graph.node_count()];
+    let mut longest = 0;
+    for id in graph.topological_order() {
+        let here = depth[id as usize] + 1;
+        longest = longest.max(here);
+        for next in graph.successors(id) {
+            depth[next as usize] = depth[next as usize].max(here);
+        }
+    }
+    longest
+}
+
+/// A batch of graphs in the model's input form (see the module documentation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    /// `[nodes, NODE_FEATURES]`, row-major.
+    pub node_features: Vec<f32>,
+    /// `[2, edges]`, row-major: every source, then every target.
+    pub edge_index: Vec<i64>,
+    /// `[nodes]`.
+    pub graph_index: Vec<i64>,
+    /// `[graphs, GRAPH_FEATURES]`, row-major.
+    pub graph_features: Vec<f32>,
+    pub num_graphs: usize,
+}
+
+impl Batch {
+    /// Featurizes `graphs`, each in its own id order.
+    pub fn new<'a>(graphs: impl IntoIterator<Item = &'a Graph>) -> Batch {
+        let mut batch = Batch::default();
+        let mut sources = Vec::new();
+        let mut targets = Vec::new();
+        for graph in graphs {
+            let offset = batch.graph_index.len() as i64;
+            for (_, node) in graph.nodes() {
+                batch.node_features.extend(node_features(node));
+                batch.graph_index.push(batch.num_graphs as i64);
+            }
+            for (from, to) in graph.edges() {
+                sources.push(offset + i64::from(from));
+                targets.push(offset + i64::from(to));
+            }
+            batch.graph_features.extend(graph_features(graph));
+            batch.num_graphs += 1;
+        }
+        batch.edge_index = sources;
+        batch.edge_index.extend(targets);
+        batch
+    }
+
+    pub fn num_nodes(&self) -> usize {
+        self.graph_index.len()
+    }
+
+    pub fn num_edges(&self) -> usize {
+        self.edge_index.len() / 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Shape;
+
+    #[test]
+    fn a_conv_node_by_hand() {
+        let node = Node::new(Op::Conv, Shape::new(32, 32, 16), Shape::new(16, 16, 32))
+            .with_kernel(3, 3)
+            .with_stride(2, 2)
+            .with_bias(true);
+        let mut g = Graph::new();
+        g.add_node(node).unwrap();
+        let f = node_features(g.node(0).unwrap());
+        let one_hot = KNOWN_OPS.len() + 1;
+        assert_eq!(f[..one_hot].iter().filter(|&&x| x == 1.0).count(), 1);
+        assert_eq!(f[Op::Conv.vocabulary_index().unwrap()], 1.0);
+        let expect =
+            |got: f32, want: f64| assert!((f64::from(got) - want).abs() < 1e-6, "{got} vs {want}");
+        expect(f[one_hot], 33f64.log2() / 12.0); // in_h
+        expect(f[one_hot + 2], 17f64.log2() / 12.0); // in_c
+        expect(f[one_hot + 5], 33f64.log2() / 12.0); // out_c
+        expect(f[one_hot + 6], 3f64.log2() / 4.0); // kernel_h
+        expect(f[one_hot + 8], 0.25); // stride_h = 2
+        expect(f[one_hot + 10], 0.0); // dilation_h = 1
+        expect(f[one_hot + 12], 0.0); // groups = 1
+        expect(f[one_hot + 13], 1.0); // bias
+        expect(f[one_hot + 14], 33f64.log2() / 12.0); // weight dim 0 = 32
+        expect(f[one_hot + 16], 4f64.log2() / 12.0); // weight dim 2 = 3
+        // 32 * 16 * 9 weights + 32 biases = 4640; 16 * 16 * 32 * 16 * 9 MACs = 1,179,648.
+        expect(f[one_hot + 18], 4641f64.log2() / 24.0);
+        expect(f[one_hot + 19], 1_179_649f64.log2() / 32.0);
+        assert_eq!(one_hot + 20, NODE_FEATURES);
+    }
+
+    #[test]
+    fn unknown_ops_share_the_last_one_hot_slot() {
+        let mut g = Graph::new();
+        g.add_node(Node::same_shape(
+            Op::Unknown("Einsum".into()),
+            Shape::vector(4),
+        ))
+        .unwrap();
+        let f = node_features(g.node(0).unwrap());
+        assert_eq!(f[KNOWN_OPS.len()], 1.0);
+        assert_eq!(op_vocabulary().last(), Some(&"unknown"));
+        assert_eq!(op_vocabulary().len(), KNOWN_OPS.len() + 1);
+    }
+
+    fn chain(ops: &[Op]) -> Graph {
+        let s = Shape::new(8, 8, 4);
+        let mut g = Graph::new();
+        let mut previous = None;
+        for op in ops {
+            let id = g.add_node(Node::same_shape(op.clone(), s)).unwrap();
+            if let Some(previous) = previous {
+                g.add_edge(previous, id).unwrap();
+            }
+            previous = Some(id);
+        }
+        g
+    }
+
+    #[test]
+    fn batches_offset_edges_and_index_graphs() {
+        let a = chain(&[Op::Input, Op::Relu, Op::Output]);
+        let b = chain(&[Op::Input, Op::Output]);
+        let batch = Batch::new([&a, &b]);
+        assert_eq!(
+            (batch.num_graphs, batch.num_nodes(), batch.num_edges()),
+            (2, 5, 3)
+        );
+        assert_eq!(batch.edge_index, vec![0, 1, 3, 1, 2, 4]);
+        assert_eq!(batch.graph_index, vec![0, 0, 0, 1, 1]);
+        assert_eq!(batch.node_features.len(), 5 * NODE_FEATURES);
+        assert_eq!(batch.graph_features.len(), 2 * GRAPH_FEATURES);
+        // Depth: 3 nodes, then 2.
+        assert_eq!(batch.graph_features[4], 4f32.log2() / 12.0);
+        assert_eq!(batch.graph_features[GRAPH_FEATURES + 4], 3f32.log2() / 12.0);
+        // Input H = 8, output C = 4.
+        assert_eq!(batch.graph_features[5], 9f32.log2() / 12.0);
+        assert_eq!(batch.graph_features[6], 5f32.log2() / 12.0);
+    }
+}
