@@ -14,8 +14,8 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-pub use canonical::{canonicalize, is_isomorphic};
 pub(crate) use canonical::canonical_graph;
+pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
