@@ -158,9 +158,10 @@ fn inferred_shapes_match_reference_shape_inference() {
             tensors += 1;
         }
     }
-    // The reference resolves the rank of about 45 thousand tensors in the zoo.
+    // The reference (onnx 1.23.2) resolves the rank of 101,992 tensors of the zoo, 86,186 of
+    // them fully, with 163,922 known dimensions in all.
     assert!(
-        tensors > 40_000 && dims_checked > 140_000,
+        tensors > 100_000 && dims_checked > 160_000,
         "{tensors} tensors, {dims_checked} dims"
     );
 }
