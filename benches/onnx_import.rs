@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench onnx_import [-- NAME_FILTER]` times each model over repeated imports
 //! of the uncompressed file, after warm-up, and prints one line per model:
-//! `name nodes=... cg_nodes=... runs=... cpu_median_ms=... wall_min_ms=...`. CPU time (of
+//! `name nodes=... cg_nodes=... runs=... cpu_median_ms=... wall_median_ms=... wall_min_ms=...`.
+//! CPU time (of
 //! this thread, from `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` on Linux) is what the median
 //! reports, since it barely moves when other processes load the machine; the wall-clock
 //! minimum is given too. Under `cargo test` (no `--bench` argument) each model is imported
@@ -90,11 +91,12 @@ fn main() {
         wall.sort_unstable();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{name} nodes={} cg_nodes={} runs={} cpu_median_ms={:.3} wall_min_ms={:.3}",
+            "{name} nodes={} cg_nodes={} runs={} cpu_median_ms={:.3} wall_median_ms={:.3} wall_min_ms={:.3}",
             report.onnx_nodes,
             graph.node_count(),
             cpu.len(),
             ms(cpu[cpu.len() / 2]),
+            ms(wall[wall.len() / 2]),
             ms(wall[0])
         );
     }

@@ -103,9 +103,9 @@ fn every_torchvision_model_imports() {
         assert_eq!(last.input.c, 1000, "{name}: ImageNet-1k logits");
         unknown.extend(report.unknown_ops().into_iter().map(str::to_owned));
     }
-    // Ops outside the vocabulary that the zoo uses on its data path (cosine attention in
-    // Swin V2, tensor slicing for channel split, window shifts and patch merging).
-    let expected: BTreeSet<String> = ["Clip", "Div", "Gather", "ReduceL2", "Slice"]
+    // Ops outside the vocabulary that the zoo uses on its data path: the cosine attention
+    // of Swin V2, q / max(||q||, eps).
+    let expected: BTreeSet<String> = ["Clip", "Div", "ReduceL2"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -158,9 +158,10 @@ fn inferred_shapes_match_reference_shape_inference() {
             tensors += 1;
         }
     }
-    // The reference resolves the rank of about 45 thousand tensors in the zoo.
+    // The reference (onnx 1.23.2) resolves the rank of 101,992 tensors of the zoo, 86,186 of
+    // them fully, with 163,922 known dimensions in all.
     assert!(
-        tensors > 40_000 && dims_checked > 140_000,
+        tensors > 100_000 && dims_checked > 160_000,
         "{tensors} tensors, {dims_checked} dims"
     );
 }

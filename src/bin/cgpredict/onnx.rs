@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use crate::graph::summary;
 
+/// The ONNX subcommand of `cgpredict graph`.
 #[derive(Subcommand)]
 pub enum OnnxCommand {
     /// Import an ONNX model (plain or .onnx.gz): structure and shapes only, weights are
@@ -47,6 +48,7 @@ fn parse_shape(text: &str) -> std::result::Result<InputShape, String> {
         .map(InputShape)
 }
 
+/// Imports the model and prints what the flags ask for.
 pub fn run(command: OnnxCommand) -> Result<()> {
     let OnnxCommand::FromOnnx {
         model,

@@ -660,6 +660,19 @@ impl<'m> Lowerer<'m> {
                 Ok(lowering)
             }
             "Pad" if first_index == 0 => same(Op::Pad),
+            "Slice" if first_index == 0 => same(Op::Slice),
+            // One index, or a run of consecutive ones, picks a contiguous slab: a slice.
+            "Gather" if first_index == 0 && acts.len() == 1 => {
+                let contiguous = self
+                    .static_input(site, 1)
+                    .and_then(Tensor::ints)
+                    .is_some_and(|picks| picks.windows(2).all(|w| w[1] == w[0] + 1));
+                if contiguous {
+                    same(Op::Slice)
+                } else {
+                    unknown()
+                }
+            }
             "Resize" | "Upsample" if first_index == 0 => same(Op::Resize),
             "Transpose" => {
                 let perm = permutation(attrs.ints("perm"), first_tensor.dims.len())?;

@@ -43,7 +43,8 @@
 //!   exports `nn.Linear` on 3-D and 4-D inputs as MatMul + Add.
 //! - Concat → `concat`; MaxPool/AveragePool → `max_pool`/`avg_pool`; GlobalAveragePool, and
 //!   ReduceMean over every axis but batch and channels → `global_avg_pool`; Pad → `pad`;
-//!   Resize/Upsample → `resize`; Transpose → `transpose`.
+//!   Resize/Upsample → `resize`; Transpose → `transpose`; Slice, and Gather of one static
+//!   index or a run of consecutive ones (qkv\[0\], a class token) → `slice`.
 //! - Patterns: `x * 0.5 * (1 + erf(x / √2))` → `gelu`; `x * sigmoid(x)` → `silu`; the
 //!   pre-opset-17 LayerNorm decomposition (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
 //!   optional Mul and Add) → `layer_norm`.

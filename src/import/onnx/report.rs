@@ -24,8 +24,9 @@ pub struct ImportReport {
     pub opset: i64,
     /// Nodes in the ONNX graph.
     pub onnx_nodes: usize,
-    /// Nodes and edges of the resulting computation graph (input and output nodes included).
+    /// Nodes of the resulting computation graph (input and output nodes included).
     pub cg_nodes: usize,
+    /// Edges of the resulting computation graph.
     pub cg_edges: usize,
     /// Per ONNX operator type (`domain:Op` outside the default domain).
     pub ops: BTreeMap<String, OpCounts>,

@@ -8,7 +8,7 @@ use super::proto::{
 };
 use super::*;
 use crate::error::ErrorKind;
-use crate::graph::Shape;
+use crate::graph::{Op, Shape};
 
 const FLOAT: i32 = 1;
 const INT64: i32 = 7;
@@ -685,4 +685,67 @@ fn static_subgraphs_with_unknown_shapes_only_matter_when_used() {
         "{error}"
     );
     assert!(error.message.contains("'hidden'"), "{error}");
+}
+
+#[test]
+fn slices_and_contiguous_gathers_are_slices() {
+    // Tokens [1, 4, 24] split into q, k, v as attention code does: reshape to [1, 4, 3, 8],
+    // move the 3 first, take qkv[1] (a scalar Gather), then channels 2..6 of it.
+    let model = Model::new(
+        &[1, 4, 24],
+        vec![
+            node("Reshape", &["x", "heads"], &["r"], vec![]),
+            node(
+                "Transpose",
+                &["r"],
+                &["qkv"],
+                vec![("perm", A::Ints(vec![2, 0, 1, 3]))],
+            ),
+            node("Gather", &["qkv", "one"], &["k"], vec![("axis", A::Int(0))]),
+            node("Slice", &["k", "start", "end", "last"], &["y"], vec![]),
+            node("Gather", &["qkv", "odd"], &["g"], vec![("axis", A::Int(0))]),
+        ],
+        vec!["y", "g"],
+    )
+    .with(vec![
+        int64s("heads", &[1, 4, 3, 8]),
+        TensorProto {
+            dims: vec![],
+            ..int64s("one", &[1])
+        },
+        int64s("start", &[2]),
+        int64s("end", &[6]),
+        int64s("last", &[-1]),
+        int64s("odd", &[0, 2]),
+    ]);
+    let (g, report) = model.import();
+    let mut found = ops(&g);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "input",
+            "output",
+            "output",
+            "slice",
+            "slice",
+            "transpose",
+            "unknown:Gather"
+        ]
+    );
+    let sliced: Vec<Shape> = g
+        .nodes()
+        .filter(|(_, n)| n.op == Op::Slice)
+        .map(|(_, n)| n.output)
+        .collect();
+    assert_eq!(sliced, [Shape::new(4, 1, 8), Shape::new(4, 1, 4)]);
+    assert_eq!(
+        report.ops["Gather"],
+        OpCounts {
+            mapped: 1,
+            folded: 0,
+            unknown: 1
+        }
+    );
+    assert_eq!(report.ops["Slice"].mapped, 1);
 }
