@@ -66,7 +66,11 @@ pub fn pairwise_distances(spectra: &[Vec<f64>]) -> Result<DistanceMatrix> {
     let columns: Vec<Vec<f64>> = (0..k)
         .map(|t| spectra.iter().map(|spectrum| spectrum[t]).collect())
         .collect();
-    let mut values = vec![0.0; size * size];
+    // Zeroed here, in one thread: with lazily zeroed pages (`vec![0.0; n]`) every worker
+    // would take page faults on one shared address space, and the kernel then spends more
+    // time on them than the distances take.
+    let mut values = Vec::with_capacity(size * size);
+    values.resize(size * size, 0.0);
     if size > 0 {
         values
             .par_chunks_mut(size)
