@@ -90,7 +90,9 @@ pub fn pairwise_distances(spectra: &[Vec<f64>]) -> Result<DistanceMatrix> {
 /// Another spectrum and its distance from the query.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Neighbour {
+    /// Its position in the spectra passed in.
     pub index: usize,
+    /// Its Euclidean distance from the query spectrum.
     pub distance: f64,
 }
 
