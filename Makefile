@@ -10,9 +10,12 @@ build:
 	$(CARGO) build --release
 
 # Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
-# (compiled by tests/c_api.rs), and the header check (tests/header.rs).
+# (compiled by tests/c_api.rs), and the header check (tests/header.rs). The runtime tests need
+# ONNX Runtime's shared library, which the fetch script puts in the cache (once).
+# Benchmarks are type-checked by `make lint` and run by `cargo bench`, not here.
 test:
-	$(CARGO) test --all-targets
+	scripts/fetch-onnxruntime.sh
+	$(CARGO) test --lib --bins --tests --examples
 	$(CARGO) test --doc
 
 lint:

@@ -61,11 +61,36 @@ typedef enum cgp_status {
 } cgp_status;
 
 /*
+ Where a predictor runs.
+ */
+typedef enum cgp_device {
+  /*
+   CUDA when available, else the CPU.
+   */
+  CGP_DEVICE_AUTO = 0,
+  /*
+   The CPU.
+   */
+  CGP_DEVICE_CPU = 1,
+  /*
+   An NVIDIA GPU; fails when CUDA is unavailable.
+   */
+  CGP_DEVICE_CUDA = 2,
+} cgp_device;
+
+/*
  A computation graph: a DAG of primitive-operator nodes. Create it with `cgp_graph_new`
  (or a `cgp_graph_from_*` call), release it with `cgp_graph_free`. A graph may be read
  from several threads at once; changing it needs exclusive access.
  */
 typedef struct cgp_graph cgp_graph;
+
+/*
+ A cgpredict model in ONNX Runtime. Open it with `cgp_predictor_open`, release it with
+ `cgp_predictor_free`. Any number of threads may call `cgp_predict`, `cgp_embed` and the
+ getters on one predictor at once; `cgp_predictor_adapt` needs exclusive access.
+ */
+typedef struct cgp_predictor cgp_predictor;
 
 /*
  One node for `cgp_graph_add_node`. `op` is a vocabulary name ("conv", "batch_norm",
@@ -338,6 +363,74 @@ enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struc
  `out` is valid for a write.
  */
 enum cgp_status cgp_onnx_last_report_json(char **out);
+
+/*
+ Opens a model file (`model_path` NULL: the bundled default model; this build has none,
+ which is `CGP_MODEL_ERROR`). `device` is a `cgp_device` value; another value is
+ `CGP_INVALID_ARGUMENT`. ONNX Runtime's library is found through `ORT_DYLIB_PATH`, the cache
+ of `scripts/fetch-onnxruntime.sh`, then the system; a missing or incompatible one is
+ `CGP_RUNTIME_ERROR`, as is `CGP_DEVICE_CUDA` without CUDA. A file that is not a cgpredict
+ model of this build's feature schema is `CGP_MODEL_ERROR`.
+
+ # Safety
+ `model_path` is NULL or NUL-terminated; `out` is valid for a write.
+ */
+enum cgp_status cgp_predictor_open(const char *model_path, uint32_t device, struct cgp_predictor **out);
+
+/*
+ Releases a predictor. NULL is a no-op.
+
+ # Safety
+ `p` is NULL or a predictor from this library not yet freed.
+ */
+void cgp_predictor_free(struct cgp_predictor *p);
+
+/*
+ Writes the device that runs the model (`CGP_DEVICE_CPU` or `CGP_DEVICE_CUDA`).
+
+ # Safety
+ `p` and `out` are valid.
+ */
+enum cgp_status cgp_predictor_device(const struct cgp_predictor *p, enum cgp_device *out);
+
+/*
+ Writes the width of the model's embeddings.
+
+ # Safety
+ `p` and `out` are valid.
+ */
+enum cgp_status cgp_predictor_embedding_dim(const struct cgp_predictor *p, size_t *out);
+
+/*
+ Scores `n` graphs in one batch into `out_scores[0..n]` (higher = better predicted
+ accuracy; the adapted head's scores after `cgp_predictor_adapt`). `out_len` < `n` is
+ `CGP_BUFFER_TOO_SMALL`.
+
+ # Safety
+ `p` is valid; `graphs` holds `n` valid graph pointers; `out_scores` is valid for
+ `out_len` writes.
+ */
+enum cgp_status cgp_predict(const struct cgp_predictor *p, const struct cgp_graph *const *graphs, size_t n, float *out_scores, size_t out_len);
+
+/*
+ Writes the model's embeddings of `n` graphs, row-major `n * dim` floats
+ (`cgp_predictor_embedding_dim`). `out_len` < `n * dim` is `CGP_BUFFER_TOO_SMALL`.
+
+ # Safety
+ `p` is valid; `graphs` holds `n` valid graph pointers; `out` is valid for `out_len` writes.
+ */
+enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph *const *graphs, size_t n, float *out, size_t out_len);
+
+/*
+ Fits a new head on the model's embeddings of `n` labeled graphs (closed-form ridge
+ regression; labels in any scale, higher = better; at least 2 that differ), which
+ `cgp_predict` uses from then on. On failure the predictor keeps its previous head.
+
+ # Safety
+ `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
+ graph pointers; `labels` holds `n` floats.
+ */
+enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
 
 /*
  Writes the `k` smallest eigenvalues of the graph's normalized Laplacian, ascending, into

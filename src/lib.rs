@@ -2,13 +2,16 @@
 //!
 //! The modules follow the pipeline: [`graph`] (the computation graph), [`import`] (benchmark
 //! specs and ONNX files into graphs), [`spectral`] (spectral distance), [`features`] (graphs
-//! into model inputs), and the C ABI in [`ffi`].
+//! into model inputs), [`runtime`] (prediction with ONNX Runtime), [`metrics`] (rank
+//! correlations for evaluation), and the C ABI in [`ffi`].
 
 pub mod error;
 pub mod features;
 pub mod ffi;
 pub mod graph;
 pub mod import;
+pub mod metrics;
+pub mod runtime;
 pub mod spectral;
 
 pub use error::{Error, ErrorKind, Result};

@@ -13,6 +13,7 @@
 mod benchmarks;
 mod graph;
 mod onnx;
+mod predictor;
 mod spectral;
 
 use std::cell::RefCell;
@@ -22,6 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use graph::{cgp_graph, cgp_node_desc};
+pub use predictor::{cgp_device, cgp_predictor};
 
 /// The outcome of a call. `CGP_OK` is success; for anything else
 /// `cgp_last_error_message()` says what went wrong.

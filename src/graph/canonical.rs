@@ -37,10 +37,25 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use petgraph::algo::is_isomorphic_matching;
 
 use super::{Graph, Node, NodeId, Op};
+use crate::error::{Error, Result};
 
 /// The canonical form of `graph` (see the module documentation for the rules).
 pub fn canonicalize(graph: &Graph) -> Graph {
-    let mut work = Work::from(graph);
+    let nodes = graph.nodes().map(|(_, node)| node.clone()).collect();
+    let edges: Vec<(usize, usize)> = graph
+        .edges()
+        .map(|(from, to)| (from as usize, to as usize))
+        .collect();
+    // The rules only remove nodes, rewire edges forward and set fields to values that a
+    // valid node accepts, so a valid graph always has a valid canonical form.
+    canonical_graph(nodes, &edges).expect("the canonical form of a valid graph is valid")
+}
+
+/// The canonical form of the graph with these nodes and edges (indices into `nodes`),
+/// checking every node and edge as [`Graph::add_node`] and [`Graph::add_edge`] do. For
+/// importers, which would otherwise build and check the graph twice.
+pub(crate) fn canonical_graph(nodes: Vec<Node>, edges: &[(usize, usize)]) -> Result<Graph> {
+    let mut work = Work::new(nodes, edges)?;
     loop {
         let changed = work.remove_layout_nodes()
             | work.fold_batch_norms()
@@ -60,8 +75,8 @@ pub fn is_isomorphic(a: &Graph, b: &Graph) -> bool {
     if a.node_count() != b.node_count() || a.edge_count() != b.edge_count() {
         return false;
     }
-    let mut labels_a: Vec<String> = a.nodes().map(|(_, n)| structural_key(n)).collect();
-    let mut labels_b: Vec<String> = b.nodes().map(|(_, n)| structural_key(n)).collect();
+    let mut labels_a: Vec<Signature> = a.nodes().map(|(_, n)| Signature::of(n)).collect();
+    let mut labels_b: Vec<Signature> = b.nodes().map(|(_, n)| Signature::of(n)).collect();
     labels_a.sort_unstable();
     labels_b.sort_unstable();
     if labels_a != labels_b {
@@ -88,19 +103,35 @@ fn same_structure(a: &Node, b: &Node) -> bool {
         && a.weight_shape == b.weight_shape
 }
 
-fn structural_key(node: &Node) -> String {
-    format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}",
-        node.op,
-        node.input,
-        node.output,
-        node.kernel,
-        node.stride,
-        node.dilation,
-        node.groups,
-        node.has_bias,
-        node.weight_shape
-    )
+/// Every field of a node except its name, as a sortable, hashable value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Signature {
+    op: Op,
+    input: (u32, u32, u32),
+    output: (u32, u32, u32),
+    kernel: [u32; 2],
+    stride: [u32; 2],
+    dilation: [u32; 2],
+    groups: u32,
+    has_bias: bool,
+    weight_shape: Vec<u64>,
+}
+
+impl Signature {
+    fn of(node: &Node) -> Signature {
+        let (i, o) = (node.input, node.output);
+        Signature {
+            op: node.op.clone(),
+            input: (i.h, i.w, i.c),
+            output: (o.h, o.w, o.c),
+            kernel: node.kernel,
+            stride: node.stride,
+            dilation: node.dilation,
+            groups: node.groups,
+            has_bias: node.has_bias,
+            weight_shape: node.weight_shape.clone(),
+        }
+    }
 }
 
 /// A mutable copy of a graph: nodes that can be removed, edges as sets.
@@ -111,17 +142,22 @@ struct Work {
 }
 
 impl Work {
-    fn from(graph: &Graph) -> Work {
-        let count = graph.node_count();
+    fn new(nodes: Vec<Node>, edges: &[(usize, usize)]) -> Result<Work> {
+        let count = nodes.len();
         let mut work = Work {
-            nodes: graph.nodes().map(|(_, node)| Some(node.clone())).collect(),
+            nodes: nodes.into_iter().map(Some).collect(),
             preds: vec![BTreeSet::new(); count],
             succs: vec![BTreeSet::new(); count],
         };
-        for (from, to) in graph.edges() {
-            work.link(from as usize, to as usize);
+        for &(from, to) in edges {
+            if from >= count || to >= count || from == to {
+                return Err(Error::invalid(format!(
+                    "edge {from} -> {to}: not an edge between two of the {count} nodes"
+                )));
+            }
+            work.link(from, to);
         }
-        work
+        Ok(work)
     }
 
     fn link(&mut self, from: usize, to: usize) {
@@ -228,7 +264,7 @@ impl Work {
 
     fn merge_duplicates(&mut self) -> bool {
         let mut changed = false;
-        let mut seen: HashMap<(String, Vec<usize>), usize> = HashMap::new();
+        let mut seen: HashMap<(Signature, Vec<usize>), usize> = HashMap::new();
         for id in self.topological_order() {
             let Some(node) = &self.nodes[id] else {
                 continue;
@@ -250,11 +286,15 @@ impl Work {
                     | Op::Add
                     | Op::Mul
             );
-            if !pure || self.preds[id].is_empty() {
+            // A duplicate shares every predecessor, so the first one must feed two nodes.
+            let shared = self.preds[id]
+                .first()
+                .is_some_and(|&p| self.succs[p].len() >= 2);
+            if !pure || !shared {
                 continue;
             }
             let key = (
-                structural_key(node),
+                Signature::of(node),
                 self.preds[id].iter().copied().collect(),
             );
             match seen.get(&key) {
@@ -332,24 +372,32 @@ impl Work {
         order
     }
 
-    fn into_graph(self) -> Graph {
+    fn into_graph(mut self) -> Result<Graph> {
         let order = self.topological_order();
+        let live = self.nodes.iter().filter(|node| node.is_some()).count();
+        if order.len() < live {
+            return Err(Error::invalid(format!(
+                "the graph has a cycle through {} of its nodes",
+                live - order.len()
+            )));
+        }
         let mut ids: Vec<NodeId> = vec![0; self.nodes.len()];
         let mut graph = Graph::new();
         for &id in &order {
-            let node = self.nodes[id].clone().expect("ordered nodes are live");
+            let Some(node) = self.nodes[id].take() else {
+                continue;
+            };
+            let name = node.name.clone();
             ids[id] = graph
                 .add_node(node)
-                .expect("a node of a valid graph stays valid");
+                .map_err(|error| error.context(format!("node '{name}'")))?;
         }
         for &id in &order {
             for &s in &self.succs[id] {
-                graph
-                    .add_edge(ids[id], ids[s])
-                    .expect("edges of a DAG in topological order stay acyclic");
+                graph.add_edge(ids[id], ids[s])?;
             }
         }
-        graph
+        Ok(graph)
     }
 }
 

@@ -1093,37 +1093,37 @@ fn concat(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     }
     let mut out = Tensor::new(first.dtype, dims.clone());
     let known: Option<Vec<&Data>> = parts.iter().map(|x| x.data.as_deref()).collect();
-    if let Some(datas) = known {
-        if small(&dims) {
-            let inner: usize = dims[axis + 1..].iter().product::<u64>() as usize;
-            let outer: usize = dims[..axis].iter().product::<u64>() as usize;
-            let mut joined = Vec::new();
+    if let Some(datas) = known.filter(|_| small(&dims)) {
+        // Row-major: for each index before the axis, each input's block in turn.
+        let inner = element_count(&dims[axis + 1..]).unwrap_or(0) as usize;
+        let outer = element_count(&dims[..axis]).unwrap_or(0) as usize;
+        let blocks = |o: usize| {
+            parts.iter().zip(&datas).map(move |(x, data)| {
+                let block = x.dims[axis] as usize * inner;
+                (*data, o * block, block)
+            })
+        };
+        let total = element_count(&dims).unwrap_or(0) as usize;
+        let joined = if datas.iter().all(|d| matches!(d, Data::Int(_))) {
+            let mut values = Vec::with_capacity(total);
             for o in 0..outer {
-                for (x, data) in parts.iter().zip(&datas) {
-                    let block = x.dims[axis] as usize * inner;
-                    joined.push((data, o * block, block));
+                for (data, start, len) in blocks(o) {
+                    if let Data::Int(v) = data {
+                        values.extend_from_slice(&v[start..start + len]);
+                    }
                 }
             }
-            let floats = datas.iter().any(|d| matches!(d, Data::Float(_)));
-            out.data = Some(Rc::new(if floats {
-                Data::Float(
-                    joined
-                        .iter()
-                        .flat_map(|(d, start, len)| (*start..start + len).map(|i| d.get_f64(i)))
-                        .collect(),
-                )
-            } else {
-                Data::Int(
-                    joined
-                        .iter()
-                        .flat_map(|(d, start, len)| match d {
-                            Data::Int(v) => v[*start..start + len].to_vec(),
-                            Data::Float(_) => Vec::new(),
-                        })
-                        .collect(),
-                )
-            }));
-        }
+            Data::Int(values)
+        } else {
+            let mut values = Vec::with_capacity(total);
+            for o in 0..outer {
+                for (data, start, len) in blocks(o) {
+                    values.extend((start..start + len).map(|i| data.get_f64(i)));
+                }
+            }
+            Data::Float(values)
+        };
+        out.data = Some(Rc::new(joined));
     }
     Ok(vec![out])
 }

@@ -5,22 +5,29 @@
 //! a draft node. Fusion passes then merge multi-node patterns (GELU's Erf form, decomposed
 //! LayerNorm, x·sigmoid(x), bias adds) and the surviving drafts become the graph.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::einsum::Equation;
 use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
-use super::model::{Attributes, Model, declared_shape, node_label};
+use super::model::{Attributes, Index, Model, declared_shape, node_label};
 use super::proto::NodeProto;
 use super::report::{ImportReport, OpCounts};
 use super::value::{Tensor, element_count, tensor_from_proto};
-use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, Node, Op, Shape};
+use crate::error::{Error, Result};
+use crate::graph::{Node, Op, Shape};
 
-/// The result of lowering: the graph, the report, and every tensor's inferred dimensions.
-pub(super) struct Lowered {
-    pub graph: Graph,
+/// The result of lowering: the graph, the report (its graph counts still to be filled),
+/// and every tensor's inferred dimensions (by tensor number; `None` where unknown).
+pub(super) struct Lowered<'m> {
+    /// The graph's nodes and edges (indices into `nodes`), not yet checked or canonical.
+    pub nodes: Vec<Node>,
+    pub edges: Vec<(usize, usize)>,
     pub report: ImportReport,
-    pub tensors: HashMap<String, Tensor>,
+    pub names: Vec<&'m str>,
+    pub tensors: Vec<Option<Tensor>>,
 }
 
 /// A static operand of an elementwise node: how many elements, and its value if uniform.
@@ -32,14 +39,14 @@ struct Constant {
 
 /// A computation-graph node under construction.
 #[derive(Debug, Clone)]
-struct Draft {
+struct Draft<'m> {
     node: Node,
     /// Drafts whose outputs this node reads, in ONNX input order.
     inputs: Vec<usize>,
-    /// ONNX op types merged into this node (empty for graph inputs and outputs).
-    members: Vec<String>,
+    /// Positions of the ONNX nodes merged into this node (none for graph inputs and outputs).
+    members: Vec<usize>,
     /// The ONNX op type that created it.
-    onnx_op: String,
+    onnx_op: &'m str,
     constant: Option<Constant>,
     /// A ReduceMean over the last axis only, keeping it (LayerNorm decompositions).
     reduces_last_axis: bool,
@@ -53,15 +60,37 @@ struct Act {
     axis: usize,
 }
 
+/// One ONNX node with its inputs and outputs as tensor numbers.
+#[derive(Clone, Copy)]
+struct Site<'m> {
+    node: &'m NodeProto,
+    position: usize,
+    inputs: &'m [Option<u32>],
+    outputs: &'m [Option<u32>],
+}
+
+/// What became of one ONNX node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Pending,
+    Folded,
+    Drafted,
+}
+
 struct Lowerer<'m> {
     model: &'m Model,
-    tensors: HashMap<String, Tensor>,
+    index: &'m Index<'m>,
+    /// Per tensor number.
+    tensors: Vec<Option<Tensor>>,
     /// Static tensors whose shapes could not be inferred, with the reason; an error only
     /// if a node on the data path reads one.
-    unresolved: HashMap<String, String>,
-    acts: HashMap<String, Act>,
-    drafts: Vec<Draft>,
-    counts: BTreeMap<String, OpCounts>,
+    unresolved: Vec<Option<Rc<str>>>,
+    acts: Vec<Option<Act>>,
+    drafts: Vec<Draft<'m>>,
+    /// For each draft, the drafts that read it (kept up to date by the fusion passes; may
+    /// list dead drafts and repeats, which [`Lowerer::consumers`] filters out).
+    users: Vec<Vec<usize>>,
+    fates: Vec<Fate>,
     fused: BTreeMap<String, usize>,
     warnings: Vec<String>,
     /// The model's batch size (first input's leading dimension), divided out of the
@@ -69,14 +98,15 @@ struct Lowerer<'m> {
     batch: u64,
 }
 
-/// Shapes declared by value_info and graph outputs, used where inference has no rule.
-fn declared_shapes(model: &Model) -> HashMap<&str, (i32, Vec<Option<i64>>)> {
+/// Shapes declared by value_info and graph outputs (by tensor number), used where
+/// inference has no rule.
+fn declared_shapes(model: &Model, index: &Index) -> HashMap<u32, (i32, Vec<Option<i64>>)> {
     model
         .graph
         .value_info
         .iter()
         .chain(&model.graph.output)
-        .filter_map(|info| Some((info.name.as_deref()?, declared_shape(info)?)))
+        .filter_map(|info| Some((index.id(info.name.as_deref()?)?, declared_shape(info)?)))
         .collect()
 }
 
@@ -89,53 +119,83 @@ fn op_key(node: &NodeProto) -> String {
 }
 
 /// `input_shape` replaces the declared dimensions of the first data input.
-pub(super) fn lower(model: &Model, input_shape: Option<&[u64]>) -> Result<Lowered> {
+pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result<Lowered<'m>> {
+    let index = model.index()?;
+    let count = index.names.len();
+    let declared = declared_shapes(model, &index);
     let mut lowerer = Lowerer {
         model,
-        tensors: HashMap::new(),
-        unresolved: HashMap::new(),
-        acts: HashMap::new(),
+        tensors: vec![None; count],
+        unresolved: vec![None; count],
+        acts: vec![None; count],
         drafts: Vec::new(),
-        counts: BTreeMap::new(),
+        users: Vec::new(),
+        fates: vec![Fate::Pending; model.graph.node.len()],
+        index: &index,
         fused: BTreeMap::new(),
         warnings: Vec::new(),
         batch: 1,
     };
     lowerer.read_initializers()?;
     lowerer.read_inputs(input_shape)?;
-    let declared = declared_shapes(model);
-    for &index in &model.order {
-        lowerer.visit(index, &declared).map_err(|error| {
+    for step in 0..lowerer.index.order.len() {
+        let position = lowerer.index.order[step];
+        lowerer.visit(position, &declared).map_err(|error| {
             error.context(format!(
                 "ONNX model: {}",
-                node_label(&model.graph.node[index], index)
+                node_label(&model.graph.node[position], position)
             ))
         })?;
     }
     lowerer.add_outputs()?;
+    lowerer.index_users();
     lowerer.fuse_gelu();
     lowerer.fuse_layer_norm();
     lowerer.fuse_silu();
     lowerer.fuse_bias();
-    lowerer.finish()
+    let (nodes, edges, report, tensors) = lowerer.finish();
+    Ok(Lowered {
+        nodes,
+        edges,
+        report,
+        names: index.names,
+        tensors,
+    })
 }
 
-impl Lowerer<'_> {
+impl<'m> Lowerer<'m> {
+    /// The number of a tensor that the index has numbered.
+    fn id_of(&self, name: &str) -> usize {
+        self.index.id(name).map_or(usize::MAX, |id| id as usize)
+    }
+
+    fn site(&self, position: usize) -> Site<'m> {
+        Site {
+            node: &self.model.graph.node[position],
+            position,
+            inputs: &self.index.inputs[position],
+            outputs: &self.index.outputs[position],
+        }
+    }
+
     fn read_initializers(&mut self) -> Result<()> {
         for proto in &self.model.graph.initializer {
-            let name = proto.name.clone().unwrap_or_default();
+            let name = proto.name.as_deref().unwrap_or("");
             let tensor = tensor_from_proto(proto)
                 .map_err(|e| Error::parse(format!("ONNX model: initializer '{name}': {e}")))?;
-            self.tensors.insert(name, tensor);
+            let id = self.id_of(name);
+            self.tensors[id] = Some(tensor);
         }
         Ok(())
     }
 
     fn read_inputs(&mut self, input_shape: Option<&[u64]>) -> Result<()> {
         let mut first = true;
+        let mut any = false;
         for info in &self.model.graph.input {
-            let name = info.name.clone().unwrap_or_default();
-            if self.tensors.contains_key(&name) {
+            let name = info.name.as_deref().unwrap_or("");
+            let id = self.id_of(name);
+            if self.tensors[id].is_some() {
                 continue; // an initializer listed as an input (IR < 4): a weight, not data
             }
             let (code, declared) = match (input_shape, first) {
@@ -173,14 +233,15 @@ impl Lowerer<'_> {
                 .cg_shape(&dims, axis)
                 .map_err(|e| Error::parse(format!("ONNX model: graph input '{name}': {e}")))?;
             let draft = self.push(Draft::new(
-                Node::same_shape(Op::Input, shape).with_name(&name),
+                Node::same_shape(Op::Input, shape).with_name(name),
                 vec![],
                 "",
             ));
-            self.acts.insert(name.clone(), Act { draft, axis });
-            self.tensors.insert(name, Tensor::new(code, dims));
+            self.acts[id] = Some(Act { draft, axis });
+            self.tensors[id] = Some(Tensor::new(code, dims));
+            any = true;
         }
-        if self.acts.is_empty() {
+        if !any {
             return Err(Error::parse(
                 "ONNX model: the graph has no data input (every input is an initializer, or there are none)",
             ));
@@ -188,13 +249,9 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    fn push(&mut self, draft: Draft) -> usize {
+    fn push(&mut self, draft: Draft<'m>) -> usize {
         self.drafts.push(draft);
         self.drafts.len() - 1
-    }
-
-    fn count(&mut self, key: String) -> &mut OpCounts {
-        self.counts.entry(key).or_default()
     }
 
     /// Per-sample H, W, C of a tensor whose channels are on `axis` (see the module docs of
@@ -239,42 +296,45 @@ impl Lowerer<'_> {
 
     fn visit(
         &mut self,
-        index: usize,
-        declared: &HashMap<&str, (i32, Vec<Option<i64>>)>,
+        position: usize,
+        declared: &HashMap<u32, (i32, Vec<Option<i64>>)>,
     ) -> Result<()> {
-        let model = self.model;
-        let node = &model.graph.node[index];
+        let site = self.site(position);
+        let node = site.node;
         let op = node.op_type.as_deref().unwrap_or("");
-        let mut inputs: Vec<Option<&Tensor>> = Vec::with_capacity(node.input.len());
-        let mut unresolved: Vec<(usize, &str, &str)> = Vec::new();
-        for (position, name) in node.input.iter().enumerate() {
-            if name.is_empty() {
+        let mut inputs: Vec<Option<&Tensor>> = Vec::with_capacity(site.inputs.len());
+        let mut unresolved: Vec<(usize, usize, Rc<str>)> = Vec::new();
+        for (slot, &id) in site.inputs.iter().enumerate() {
+            let Some(id) = id.map(|id| id as usize) else {
                 inputs.push(None);
-            } else if let Some(tensor) = self.tensors.get(name) {
+                continue;
+            };
+            if let Some(tensor) = &self.tensors[id] {
                 inputs.push(Some(tensor));
-            } else if let Some(reason) = self.unresolved.get(name) {
-                unresolved.push((position, name, reason));
+            } else if let Some(reason) = &self.unresolved[id] {
+                unresolved.push((slot, id, reason.clone()));
                 inputs.push(None);
             } else {
                 return Err(Error::parse(format!(
-                    "it reads tensor '{name}', whose shape is unknown (an optional output its producer did not define)"
+                    "it reads tensor '{}', whose shape is unknown (an optional output its producer did not define)",
+                    self.index.names[id]
                 )));
             }
         }
         // Tensors with unresolved shapes are static by construction.
         let is_static =
             inputs.iter().flatten().all(|t| t.is_static) || matches!(op, "Shape" | "Size");
-        let label = node_label(node, index);
         let scatter_updates = matches!(op, "ScatterND" | "ScatterElements" | "Scatter")
-            && unresolved.iter().all(|&(position, _, _)| position > 0);
-        if let Some(&(_, name, reason)) = unresolved.first().filter(|_| !scatter_updates) {
+            && unresolved.iter().all(|&(slot, _, _)| slot > 0);
+        if let Some((_, id, reason)) = unresolved.first().filter(|_| !scatter_updates) {
             if !is_static {
                 return Err(Error::parse(format!(
-                    "it needs the shape of tensor '{name}', which could not be inferred: {reason}"
+                    "it needs the shape of tensor '{}', which could not be inferred: {reason}",
+                    self.index.names[*id]
                 )));
             }
-            let reason = reason.to_owned();
-            self.mark_unresolved(node, &reason);
+            let reason = reason.clone();
+            self.mark_unresolved(site, reason);
             return Ok(());
         }
         let inferred = if scatter_updates && !unresolved.is_empty() {
@@ -282,41 +342,44 @@ impl Lowerer<'_> {
             let data = inputs[0].ok_or_else(|| Error::parse("required input 0 is missing"))?;
             Ok(Some(vec![Tensor::new(data.dtype, data.dims.clone())]))
         } else {
-            infer::infer(node, model.opset, &inputs)
+            infer::infer(node, self.model.opset, &inputs)
         };
         let inferred = match inferred {
             Ok(inferred) => inferred,
             Err(message) if is_static => {
                 // A static subgraph (weight preprocessing) whose shapes depend on values stored
                 // outside the file: only an error if a node on the data path needs them.
-                self.mark_unresolved(node, &format!("{label}: {message}"));
+                let reason = format!("{}: {message}", node_label(node, position));
+                self.mark_unresolved(site, reason.into());
                 return Ok(());
             }
             Err(message) => return Err(Error::parse(message)),
         };
         let mut outputs = inferred.unwrap_or_default();
         let ruled = !outputs.is_empty();
-        for (position, name) in node.output.iter().enumerate() {
-            if name.is_empty() || position < outputs.len() {
+        for (slot, &id) in site.outputs.iter().enumerate() {
+            let Some(id) = id.filter(|_| slot >= outputs.len()) else {
                 continue;
-            }
-            match declared.get(name.as_str()) {
+            };
+            match declared.get(&id) {
                 Some((code, dims)) if dims.iter().all(Option::is_some) => {
                     let dims = dims.iter().map(|d| d.unwrap_or(0) as u64).collect();
-                    outputs.resize_with(position, || Tensor::new(0, Vec::new()));
+                    outputs.resize_with(slot, || Tensor::new(0, Vec::new()));
                     outputs.push(Tensor::new(*code, dims));
                 }
                 _ if ruled => break, // an optional output the rule does not define
                 _ => {
                     let message = format!(
                         "shape inference has no rule for op type '{}' and the model declares no \
-                         complete shape for its output '{name}' (value_info)",
-                        op_key(node)
+                         complete shape for its output '{}' (value_info)",
+                        op_key(node),
+                        self.index.names[id as usize]
                     );
                     if !is_static {
                         return Err(Error::unsupported(message));
                     }
-                    self.mark_unresolved(node, &format!("{label}: {message}"));
+                    let reason = format!("{}: {message}", node_label(node, position));
+                    self.mark_unresolved(site, reason.into());
                     return Ok(());
                 }
             }
@@ -324,33 +387,26 @@ impl Lowerer<'_> {
         for tensor in &mut outputs {
             tensor.is_static = is_static;
         }
-        let key = op_key(node);
         if is_static {
-            self.count(key).folded += 1;
-            self.store(node, outputs);
+            self.fates[position] = Fate::Folded;
+            self.store(site, outputs);
             return Ok(());
         }
-        let lowering = self.lower_node(node, &outputs).map_err(Error::parse)?;
-        match lowering {
+        match self.lower_node(site, &outputs).map_err(Error::parse)? {
             Lowering::Fold { input, axis } => {
-                let source = self.acts[&node.input[input]];
-                let axis = axis.unwrap_or_else(|| {
-                    follow_axis(
-                        &self.tensors[&node.input[input]].dims,
-                        source.axis,
-                        &outputs[0].dims,
-                    )
-                });
-                for name in node.output.iter().filter(|n| !n.is_empty()) {
-                    self.acts.insert(
-                        name.clone(),
-                        Act {
-                            draft: source.draft,
-                            axis,
-                        },
-                    );
+                let id = site.inputs[input].map_or(usize::MAX, |id| id as usize);
+                let (Some(source), Some(tensor)) = (self.acts[id], &self.tensors[id]) else {
+                    return Err(Error::parse("the input it passes on is not an activation"));
+                };
+                let axis = axis
+                    .unwrap_or_else(|| follow_axis(&tensor.dims, source.axis, &outputs[0].dims));
+                for &id in site.outputs.iter().flatten() {
+                    self.acts[id as usize] = Some(Act {
+                        draft: source.draft,
+                        axis,
+                    });
                 }
-                self.count(key).folded += 1;
+                self.fates[position] = Fate::Folded;
             }
             Lowering::Map(mapped) => {
                 let Mapped {
@@ -362,64 +418,63 @@ impl Lowerer<'_> {
                 } = *mapped;
                 let name = node
                     .name
-                    .clone()
+                    .as_deref()
                     .filter(|n| !n.is_empty())
-                    .or_else(|| node.output.first().cloned())
-                    .unwrap_or_default();
-                let mut draft = Draft::new(
-                    cg.with_name(name),
-                    inputs,
-                    node.op_type.as_deref().unwrap_or(""),
-                );
-                draft.members = vec![key];
+                    .or_else(|| node.output.first().map(String::as_str))
+                    .unwrap_or("");
+                let mut draft = Draft::new(cg.with_name(name), inputs, op);
+                draft.members = vec![position];
                 draft.constant = constant;
                 draft.reduces_last_axis = reduces_last_axis;
-                let id = self.push(draft);
-                for name in node.output.iter().filter(|n| !n.is_empty()) {
-                    self.acts.insert(name.clone(), Act { draft: id, axis });
+                let draft = self.push(draft);
+                for &id in site.outputs.iter().flatten() {
+                    self.acts[id as usize] = Some(Act { draft, axis });
                 }
+                self.fates[position] = Fate::Drafted;
             }
         }
-        self.store(node, outputs);
+        self.store(site, outputs);
         Ok(())
     }
 
-    /// Records that the outputs of static node `node` have unknown shapes, and why.
-    fn mark_unresolved(&mut self, node: &NodeProto, reason: &str) {
-        for name in node.output.iter().filter(|n| !n.is_empty()) {
-            self.unresolved.insert(name.clone(), reason.to_owned());
+    /// Records that the outputs of static node `site` have unknown shapes, and why.
+    fn mark_unresolved(&mut self, site: Site, reason: Rc<str>) {
+        for &id in site.outputs.iter().flatten() {
+            self.unresolved[id as usize] = Some(reason.clone());
         }
-        self.count(op_key(node)).folded += 1;
+        self.fates[site.position] = Fate::Folded;
     }
 
-    fn store(&mut self, node: &NodeProto, outputs: Vec<Tensor>) {
-        for (name, tensor) in node.output.iter().zip(outputs) {
-            if !name.is_empty() {
-                self.tensors.insert(name.clone(), tensor);
+    fn store(&mut self, site: Site, outputs: Vec<Tensor>) {
+        for (&id, tensor) in site.outputs.iter().zip(outputs) {
+            if let Some(id) = id {
+                self.tensors[id as usize] = Some(tensor);
             }
         }
     }
 
-    fn act(&self, node: &NodeProto, index: usize) -> Option<(Act, &Tensor)> {
-        let name = node.input.get(index).filter(|n| !n.is_empty())?;
-        Some((*self.acts.get(name)?, self.tensors.get(name)?))
+    /// The tensor at input `slot` of a node, if present and known.
+    fn input(&self, site: Site, slot: usize) -> Option<&Tensor> {
+        let id = (*site.inputs.get(slot)?)? as usize;
+        self.tensors[id].as_ref()
     }
 
-    fn static_input(&self, node: &NodeProto, index: usize) -> Option<&Tensor> {
-        let name = node.input.get(index).filter(|n| !n.is_empty())?;
-        self.tensors.get(name).filter(|t| t.is_static)
+    fn act(&self, site: Site, slot: usize) -> Option<(Act, &Tensor)> {
+        let id = (*site.inputs.get(slot)?)? as usize;
+        Some((self.acts[id]?, self.tensors[id].as_ref()?))
+    }
+
+    fn static_input(&self, site: Site, slot: usize) -> Option<&Tensor> {
+        self.input(site, slot).filter(|t| t.is_static)
     }
 
     /// Decides what one node with at least one activation input becomes.
-    fn lower_node(
-        &self,
-        node: &NodeProto,
-        outputs: &[Tensor],
-    ) -> std::result::Result<Lowering, String> {
+    fn lower_node(&self, site: Site, outputs: &[Tensor]) -> std::result::Result<Lowering, String> {
+        let node = site.node;
         let op = node.op_type.as_deref().unwrap_or("");
         let attrs = Attributes(&node.attribute);
-        let acts: Vec<(usize, Act, &Tensor)> = (0..node.input.len())
-            .filter_map(|i| self.act(node, i).map(|(a, t)| (i, a, t)))
+        let acts: Vec<(usize, Act, &Tensor)> = (0..site.inputs.len())
+            .filter_map(|i| self.act(site, i).map(|(a, t)| (i, a, t)))
             .collect();
         let out = outputs.first().ok_or("it has no output")?;
         if acts.is_empty() {
@@ -431,7 +486,7 @@ impl Lowerer<'_> {
         let (first_index, first, first_tensor) = acts[0];
         let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
         let unknown =
-            || -> std::result::Result<Lowering, String> { self.unknown(node, &acts, out) };
+            || -> std::result::Result<Lowering, String> { self.unknown(site, &acts, out) };
         if !default_domain {
             return unknown();
         }
@@ -467,15 +522,13 @@ impl Lowerer<'_> {
                     axis: None,
                 })
             }
-            "Conv" => self.conv(node, attrs, &acts, out),
-            "Gemm" => self.gemm(node, attrs, &acts, out),
-            "MatMul" => self.matmul(node, &acts, out),
+            "Conv" => self.conv(site, attrs, &acts, out),
+            "Gemm" => self.gemm(site, attrs, &acts, out),
+            "MatMul" => self.matmul(site, &acts, out),
             "Einsum" => {
                 let equation = attrs.string("equation").unwrap_or_default();
-                let operands: Vec<&[u64]> = node
-                    .input
-                    .iter()
-                    .filter_map(|n| self.tensors.get(n).map(|t| t.dims.as_slice()))
+                let operands: Vec<&[u64]> = (0..site.inputs.len())
+                    .filter_map(|slot| self.input(site, slot).map(|t| t.dims.as_slice()))
                     .collect();
                 let contraction = Equation::parse(&equation)
                     .ok()
@@ -522,7 +575,7 @@ impl Lowerer<'_> {
             "HardSigmoid" => same(Op::HardSigmoid),
             "Gelu" => same(Op::Gelu),
             "Softmax" => same(Op::Softmax),
-            "Clip" if first_index == 0 => match self.clip_bounds(node, attrs) {
+            "Clip" if first_index == 0 => match self.clip_bounds(site, attrs) {
                 Some((0.0, 6.0)) => same(Op::Relu6),
                 Some((0.0, max)) if max == f64::INFINITY => same(Op::Relu),
                 _ => unknown(),
@@ -535,9 +588,9 @@ impl Lowerer<'_> {
                         _ => unknown(),
                     };
                 }
-                let constant = (0..node.input.len())
+                let constant = (0..site.inputs.len())
                     .filter(|&i| i != first_index)
-                    .find_map(|i| self.static_input(node, i))
+                    .find_map(|i| self.static_input(site, i))
                     .map(|t| Constant {
                         elements: t.elements().unwrap_or(u64::MAX),
                         uniform: t.uniform_value(),
@@ -582,7 +635,7 @@ impl Lowerer<'_> {
             "ReduceMean" if first_index == 0 => {
                 let rank = first_tensor.dims.len();
                 let axes_input = if self.model.opset >= reduce_axes_input_since(op) {
-                    self.static_input(node, 1)
+                    self.static_input(site, 1)
                         .and_then(|t| t.ints().map(<[i64]>::to_vec))
                 } else {
                     None
@@ -636,7 +689,7 @@ impl Lowerer<'_> {
 
     fn unknown(
         &self,
-        node: &NodeProto,
+        site: Site,
         acts: &[(usize, Act, &Tensor)],
         out: &Tensor,
     ) -> std::result::Result<Lowering, String> {
@@ -644,12 +697,12 @@ impl Lowerer<'_> {
         let axis = follow_axis(&first_tensor.dims, first.axis, &out.dims);
         let input = self.cg_shape(&first_tensor.dims, first.axis)?;
         let output = self.cg_shape(&out.dims, axis)?;
-        let weight = (0..node.input.len())
-            .filter_map(|i| self.static_input(node, i))
+        let weight = (0..site.inputs.len())
+            .filter_map(|i| self.static_input(site, i))
             .find(|t| t.elements().is_some_and(|n| n >= 2))
             .map(|t| t.dims.clone())
             .unwrap_or_default();
-        let op = Op::Unknown(op_key(node));
+        let op = Op::Unknown(op_key(site.node));
         let cg = Node::new(op, input, output).with_weight_shape(weight);
         let sources = acts.iter().map(|(_, a, _)| a.draft).collect();
         Ok(Lowering::map(cg, sources, axis))
@@ -657,20 +710,20 @@ impl Lowerer<'_> {
 
     fn conv(
         &self,
-        node: &NodeProto,
+        site: Site,
         attrs: Attributes,
         acts: &[(usize, Act, &Tensor)],
         out: &Tensor,
     ) -> std::result::Result<Lowering, String> {
         let (index, _, x) = acts[0];
-        let weight = self.static_input(node, 1);
+        let weight = self.static_input(site, 1);
         let (Some(w), 0, 1) = (weight, index, acts.len()) else {
-            return self.unknown(node, acts, out);
+            return self.unknown(site, acts, out);
         };
-        let has_bias = node.input.get(2).is_some_and(|n| !n.is_empty());
+        let has_bias = site.inputs.get(2).is_some_and(Option::is_some);
         let spatial = x.dims.len().saturating_sub(2);
         if !(1..=2).contains(&spatial) {
-            let lowering = self.unknown(node, acts, out)?;
+            let lowering = self.unknown(site, acts, out)?;
             return Ok(lowering.with_bias(has_bias));
         }
         let pair = |name: &str| -> std::result::Result<[u32; 2], String> {
@@ -694,10 +747,11 @@ impl Lowerer<'_> {
         } else {
             Op::Conv
         };
+        let (stride, dilation) = (pair("strides")?, pair("dilations")?);
         let cg = Node::new(op, input, output)
             .with_kernel(kernel[0], kernel[1])
-            .with_stride(pair("strides")?[0], pair("strides")?[1])
-            .with_dilation(pair("dilations")?[0], pair("dilations")?[1])
+            .with_stride(stride[0], stride[1])
+            .with_dilation(dilation[0], dilation[1])
             .with_groups(groups)
             .with_bias(has_bias);
         Ok(Lowering::map(cg, vec![acts[0].1.draft], 1))
@@ -705,17 +759,14 @@ impl Lowerer<'_> {
 
     fn gemm(
         &self,
-        node: &NodeProto,
+        site: Site,
         attrs: Attributes,
         acts: &[(usize, Act, &Tensor)],
         out: &Tensor,
     ) -> std::result::Result<Lowering, String> {
         let trans_a = attrs.int_or("transA", 0) != 0;
-        let has_bias = node.input.get(2).is_some_and(|n| !n.is_empty());
-        let a = self
-            .tensors
-            .get(&node.input[0])
-            .ok_or("input 0 is missing")?;
+        let has_bias = site.inputs.get(2).is_some_and(Option::is_some);
+        let a = self.input(site, 0).ok_or("input 0 is missing")?;
         let (rows, k) = if trans_a {
             (a.dims[1], a.dims[0])
         } else {
@@ -740,18 +791,12 @@ impl Lowerer<'_> {
 
     fn matmul(
         &self,
-        node: &NodeProto,
+        site: Site,
         acts: &[(usize, Act, &Tensor)],
         out: &Tensor,
     ) -> std::result::Result<Lowering, String> {
-        let a = self
-            .tensors
-            .get(&node.input[0])
-            .ok_or("input 0 is missing")?;
-        let b = self
-            .tensors
-            .get(node.input.get(1).ok_or("input 1 is missing")?)
-            .ok_or("input 1 is missing")?;
+        let a = self.input(site, 0).ok_or("input 0 is missing")?;
+        let b = self.input(site, 1).ok_or("input 1 is missing")?;
         let a_last = a.dims.len().saturating_sub(1);
         let out_last = out.dims.len().saturating_sub(1);
         let input = self.cg_shape(&a.dims, a_last)?;
@@ -804,16 +849,16 @@ impl Lowerer<'_> {
     }
 
     /// Clip's bounds, if known: inputs 1 and 2 from opset 11, attributes before.
-    fn clip_bounds(&self, node: &NodeProto, attrs: Attributes) -> Option<(f64, f64)> {
+    fn clip_bounds(&self, site: Site, attrs: Attributes) -> Option<(f64, f64)> {
         if self.model.opset < 11 {
             let min = attrs.float("min").map_or(f64::NEG_INFINITY, f64::from);
             let max = attrs.float("max").map_or(f64::INFINITY, f64::from);
             return Some((min, max));
         }
         let bound = |index: usize, default: f64| -> Option<f64> {
-            match node.input.get(index).filter(|n| !n.is_empty()) {
+            match site.inputs.get(index).copied().flatten() {
                 None => Some(default),
-                Some(_) => self.static_input(node, index)?.uniform_value(),
+                Some(_) => self.static_input(site, index)?.uniform_value(),
             }
         };
         Some((bound(1, f64::NEG_INFINITY)?, bound(2, f64::INFINITY)?))
@@ -821,9 +866,10 @@ impl Lowerer<'_> {
 
     fn add_outputs(&mut self) -> Result<()> {
         for info in &self.model.graph.output {
-            let name = info.name.clone().unwrap_or_default();
-            let Some(tensor) = self.tensors.get(&name) else {
-                if self.unresolved.contains_key(&name) {
+            let name = info.name.as_deref().unwrap_or("");
+            let id = self.id_of(name);
+            let Some(tensor) = self.tensors.get(id).and_then(Option::as_ref) else {
+                if self.unresolved.get(id).is_some_and(Option::is_some) {
                     self.warnings.push(format!(
                         "graph output '{name}' does not depend on the input data and its shape is unknown; it has no output node"
                     ));
@@ -833,7 +879,7 @@ impl Lowerer<'_> {
                     "ONNX model: graph output '{name}' is not produced by any node or input"
                 )));
             };
-            let Some(&act) = self.acts.get(&name) else {
+            let Some(act) = self.acts[id] else {
                 self.warnings.push(format!(
                     "graph output '{name}' does not depend on the input data; it has no output node"
                 ));
@@ -851,11 +897,25 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    /// Live drafts that read draft `id`.
+    fn index_users(&mut self) {
+        self.users = vec![Vec::new(); self.drafts.len()];
+        for (id, draft) in self.drafts.iter().enumerate() {
+            for &input in &draft.inputs {
+                self.users[input].push(id);
+            }
+        }
+    }
+
+    /// Live drafts that read draft `id`, in order.
     fn consumers(&self, id: usize) -> Vec<usize> {
-        (0..self.drafts.len())
+        let mut consumers: Vec<usize> = self.users[id]
+            .iter()
+            .copied()
             .filter(|&d| self.drafts[d].alive && self.drafts[d].inputs.contains(&id))
-            .collect()
+            .collect();
+        consumers.sort_unstable();
+        consumers.dedup();
+        consumers
     }
 
     fn sole_consumer(&self, id: usize) -> Option<usize> {
@@ -895,6 +955,7 @@ impl Lowerer<'_> {
         draft.node = Node::same_shape(op, shape).with_name(std::mem::take(&mut draft.node.name));
         draft.inputs = vec![input];
         draft.constant = None;
+        self.users[input].push(last);
         *self.fused.entry(pattern.to_owned()).or_insert(0) += 1;
     }
 
@@ -1117,13 +1178,15 @@ impl Lowerer<'_> {
             self.drafts[add].alive = false;
             self.drafts[layer].members.append(&mut members);
             self.drafts[layer].node.has_bias = true;
-            for draft in &mut self.drafts {
-                for input in &mut draft.inputs {
+            let readers = std::mem::take(&mut self.users[add]);
+            for &reader in &readers {
+                for input in &mut self.drafts[reader].inputs {
                     if *input == add {
                         *input = layer;
                     }
                 }
             }
+            self.users[layer].extend(readers);
             *self
                 .fused
                 .entry("bias add into conv/linear".to_owned())
@@ -1131,62 +1194,86 @@ impl Lowerer<'_> {
         }
     }
 
-    fn finish(mut self) -> Result<Lowered> {
-        let mut graph = Graph::new();
-        let mut ids = vec![u32::MAX; self.drafts.len()];
-        for (index, draft) in self.drafts.iter().enumerate() {
-            if !draft.alive {
-                continue;
-            }
-            let id = graph.add_node(draft.node.clone()).map_err(|error| {
-                error
-                    .with_kind(ErrorKind::Parse)
-                    .context(format!("ONNX model: node '{}'", draft.node.name))
-            })?;
-            ids[index] = id;
-            for &input in &draft.inputs {
-                graph.add_edge(ids[input], id).map_err(|error| {
-                    error
-                        .with_kind(ErrorKind::Parse)
-                        .context(format!("ONNX model: node '{}'", draft.node.name))
-                })?;
+    /// The live drafts as nodes and edges, the report, and the tensors.
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        self,
+    ) -> (
+        Vec<Node>,
+        Vec<(usize, usize)>,
+        ImportReport,
+        Vec<Option<Tensor>>,
+    ) {
+        // Count per (domain, op type) first, then spell the keys once each.
+        let onnx_nodes = &self.model.graph.node;
+        let key = |position: usize| {
+            let node = &onnx_nodes[position];
+            (
+                node.domain.as_deref().unwrap_or(""),
+                node.op_type.as_deref().unwrap_or(""),
+            )
+        };
+        let mut counts: HashMap<(&str, &str), OpCounts> = HashMap::new();
+        for (position, fate) in self.fates.iter().enumerate() {
+            if *fate == Fate::Folded {
+                counts.entry(key(position)).or_default().folded += 1;
             }
         }
         for draft in self.drafts.iter().filter(|d| d.alive) {
             let unknown = matches!(draft.node.op, Op::Unknown(_));
-            for member in &draft.members {
-                let counts = self.counts.entry(member.clone()).or_default();
+            for &member in &draft.members {
+                let entry = counts.entry(key(member)).or_default();
                 if unknown {
-                    counts.unknown += 1;
+                    entry.unknown += 1;
                 } else {
-                    counts.mapped += 1;
+                    entry.mapped += 1;
                 }
             }
         }
+        let mut ops: BTreeMap<String, OpCounts> = BTreeMap::new();
+        for ((domain, op), c) in counts {
+            let key = match domain {
+                "" | "ai.onnx" => op.to_owned(),
+                domain => format!("{domain}:{op}"),
+            };
+            let entry = ops.entry(key).or_default();
+            entry.mapped += c.mapped;
+            entry.folded += c.folded;
+            entry.unknown += c.unknown;
+        }
         let report = ImportReport {
             opset: self.model.opset,
-            onnx_nodes: self.model.graph.node.len(),
-            cg_nodes: graph.node_count(),
-            cg_edges: graph.edge_count(),
-            ops: std::mem::take(&mut self.counts),
-            fused: std::mem::take(&mut self.fused),
-            warnings: std::mem::take(&mut self.warnings),
+            onnx_nodes: onnx_nodes.len(),
+            cg_nodes: 0,
+            cg_edges: 0,
+            ops,
+            fused: self.fused,
+            warnings: self.warnings,
         };
-        Ok(Lowered {
-            graph,
-            report,
-            tensors: self.tensors,
-        })
+        let mut ids = vec![usize::MAX; self.drafts.len()];
+        let mut nodes = Vec::new();
+        let mut edges = Vec::new();
+        for (index, draft) in self.drafts.into_iter().enumerate() {
+            if !draft.alive {
+                continue;
+            }
+            ids[index] = nodes.len();
+            for &input in &draft.inputs {
+                edges.push((ids[input], nodes.len()));
+            }
+            nodes.push(draft.node);
+        }
+        (nodes, edges, report, self.tensors)
     }
 }
 
-impl Draft {
-    fn new(node: Node, inputs: Vec<usize>, onnx_op: &str) -> Draft {
+impl<'m> Draft<'m> {
+    fn new(node: Node, inputs: Vec<usize>, onnx_op: &'m str) -> Draft<'m> {
         Draft {
             node,
             inputs,
             members: Vec::new(),
-            onnx_op: onnx_op.to_owned(),
+            onnx_op,
             constant: None,
             reduces_last_axis: false,
             alive: true,

@@ -73,7 +73,7 @@ use std::path::Path;
 pub use report::{ImportReport, OpCounts};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, canonicalize};
+use crate::graph::{Graph, canonical_graph};
 
 /// Largest ONNX file read (protobuf's own limit is 2 GiB).
 const MAX_MODEL_BYTES: u64 = 2 << 30;
@@ -99,7 +99,11 @@ pub fn graph_from_onnx_bytes_with(
 ) -> Result<(Graph, ImportReport)> {
     let model = model::Model::decode(bytes)?;
     let lowered = lower::lower(&model, options.input_shape.as_deref())?;
-    let graph = canonicalize(&lowered.graph);
+    let graph = canonical_graph(lowered.nodes, &lowered.edges).map_err(|error| {
+        error
+            .with_kind(ErrorKind::Parse)
+            .context("ONNX model: an imported node is invalid")
+    })?;
     let mut report = lowered.report;
     report.cg_nodes = graph.node_count();
     report.cg_edges = graph.edge_count();
@@ -128,9 +132,10 @@ pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Ve
     let model = model::Model::decode(bytes)?;
     let lowered = lower::lower(&model, None)?;
     Ok(lowered
-        .tensors
+        .names
         .into_iter()
-        .map(|(name, tensor)| (name, tensor.dims))
+        .zip(lowered.tensors)
+        .filter_map(|(name, tensor)| Some((name.to_owned(), tensor?.dims)))
         .collect())
 }
 

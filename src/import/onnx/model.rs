@@ -1,7 +1,7 @@
 //! The parts of an ONNX model that import reads: the graph's nodes in dependency order, its
 //! declared inputs, outputs and value_info types, and node attributes.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use prost::Message;
 
@@ -10,13 +10,29 @@ use super::proto::{
 };
 use crate::error::{Error, Result};
 
-/// A decoded model whose nodes are known to form a DAG over defined tensors.
+/// A decoded model.
 pub(super) struct Model {
     pub graph: GraphProto,
     /// Version of the default (`ai.onnx`) operator set.
     pub opset: i64,
-    /// Indices into `graph.node`, ordered so that every tensor is produced before it is read.
+}
+
+/// The graph's tensor names numbered 0, 1, 2, ... (so that later passes use vectors, not
+/// maps), every node's inputs and outputs as those numbers (`None` for an absent optional
+/// one), and an order of the nodes in which every tensor is produced before it is read.
+pub(super) struct Index<'m> {
+    pub names: Vec<&'m str>,
+    pub inputs: Vec<Vec<Option<u32>>>,
+    pub outputs: Vec<Vec<Option<u32>>>,
     pub order: Vec<usize>,
+    ids: HashMap<&'m str, u32>,
+}
+
+impl Index<'_> {
+    /// The number of a tensor name, if the graph has it.
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
 }
 
 /// The ONNX spelling of the default operator domain.
@@ -60,12 +76,13 @@ impl Model {
             }
             None => 0,
         };
-        let order = dependency_order(&graph)?;
-        Ok(Model {
-            graph,
-            opset,
-            order,
-        })
+        Ok(Model { graph, opset })
+    }
+
+    /// Numbers the tensors and orders the nodes; refuses a graph whose nodes read undefined
+    /// tensors, write a tensor twice, or form a cycle.
+    pub fn index(&self) -> Result<Index<'_>> {
+        index_graph(&self.graph)
     }
 }
 
@@ -81,95 +98,133 @@ pub(super) fn node_label(node: &NodeProto, index: usize) -> String {
     }
 }
 
-/// Kahn's algorithm over tensor dependencies: ONNX requires topologically sorted nodes, but
-/// sorting here accepts unsorted files and finds cycles and dangling reads with their names.
-fn dependency_order(graph: &GraphProto) -> Result<Vec<usize>> {
-    let mut defined: HashSet<&str> = HashSet::new();
+fn intern<'m>(index: &mut Index<'m>, name: &'m str) -> u32 {
+    if let Some(&id) = index.ids.get(name) {
+        return id;
+    }
+    let id = index.names.len() as u32;
+    index.ids.insert(name, id);
+    index.names.push(name);
+    id
+}
+
+/// Numbers tensor names, then runs Kahn's algorithm over tensor dependencies: ONNX requires
+/// topologically sorted nodes, but sorting here accepts unsorted files and finds cycles and
+/// dangling reads with their names.
+fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
+    let mut index = Index {
+        names: Vec::new(),
+        inputs: Vec::with_capacity(graph.node.len()),
+        outputs: Vec::with_capacity(graph.node.len()),
+        order: Vec::with_capacity(graph.node.len()),
+        ids: HashMap::with_capacity(
+            graph.input.len() + graph.initializer.len() + 2 * graph.node.len(),
+        ),
+    };
+    // Producers: 0 = graph input or initializer, k + 1 = node k.
+    let mut producer: Vec<Option<usize>> = Vec::with_capacity(index.ids.capacity());
     for name in graph
         .input
         .iter()
         .filter_map(|input| input.name.as_deref())
         .chain(graph.initializer.iter().filter_map(|t| t.name.as_deref()))
     {
-        defined.insert(name);
+        let id = intern(&mut index, name) as usize;
+        producer.resize(index.names.len(), None);
+        producer[id] = Some(0);
     }
-    let mut producer: HashMap<&str, usize> = HashMap::new();
-    for (index, node) in graph.node.iter().enumerate() {
+    for (position, node) in graph.node.iter().enumerate() {
         if node.op_type.as_deref().unwrap_or("").is_empty() {
             return Err(Error::parse(format!(
                 "ONNX model: {} has no op_type",
-                node_label(node, index)
+                node_label(node, position)
             )));
         }
-        for output in node.output.iter().filter(|name| !name.is_empty()) {
-            if defined.contains(output.as_str()) {
-                return Err(Error::parse(format!(
-                    "ONNX model: {} writes tensor '{output}', which is already a graph input or initializer",
-                    node_label(node, index)
-                )));
+        let mut outputs = Vec::with_capacity(node.output.len());
+        for output in &node.output {
+            if output.is_empty() {
+                outputs.push(None);
+                continue;
             }
-            if let Some(&other) = producer.get(output.as_str()) {
-                return Err(Error::parse(format!(
-                    "ONNX model: tensor '{output}' is produced twice, by {} and by {}",
-                    node_label(&graph.node[other], other),
-                    node_label(node, index)
-                )));
+            let id = intern(&mut index, output) as usize;
+            producer.resize(index.names.len(), None);
+            match producer[id] {
+                Some(0) => {
+                    return Err(Error::parse(format!(
+                        "ONNX model: {} writes tensor '{output}', which is already a graph input or initializer",
+                        node_label(node, position)
+                    )));
+                }
+                Some(other) => {
+                    return Err(Error::parse(format!(
+                        "ONNX model: tensor '{output}' is produced twice, by {} and by {}",
+                        node_label(&graph.node[other - 1], other - 1),
+                        node_label(node, position)
+                    )));
+                }
+                None => producer[id] = Some(position + 1),
             }
-            producer.insert(output, index);
+            outputs.push(Some(id as u32));
         }
+        index.outputs.push(outputs);
     }
     let mut pending = vec![0usize; graph.node.len()];
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); graph.node.len()];
-    for (index, node) in graph.node.iter().enumerate() {
-        let mut seen: HashSet<usize> = HashSet::new();
-        for input in node.input.iter().filter(|name| !name.is_empty()) {
-            if defined.contains(input.as_str()) {
+    for (position, node) in graph.node.iter().enumerate() {
+        let mut inputs = Vec::with_capacity(node.input.len());
+        for input in &node.input {
+            if input.is_empty() {
+                inputs.push(None);
                 continue;
             }
-            match producer.get(input.as_str()) {
-                Some(&source) => {
-                    if seen.insert(source) {
-                        pending[index] += 1;
-                        readers[source].push(index);
+            let id = index.ids.get(input.as_str()).copied();
+            match id.and_then(|id| producer[id as usize]) {
+                Some(0) => {}
+                Some(k) => {
+                    let k = k - 1;
+                    if readers[k].last() != Some(&position) {
+                        pending[position] += 1;
+                        readers[k].push(position);
                     }
                 }
                 None => {
                     return Err(Error::parse(format!(
                         "ONNX model: {} reads tensor '{input}', which no node, graph input or \
                          initializer provides",
-                        node_label(node, index)
+                        node_label(node, position)
                     )));
                 }
             }
+            inputs.push(id);
         }
+        index.inputs.push(inputs);
     }
     let mut ready: Vec<usize> = (0..graph.node.len())
         .rev()
-        .filter(|&index| pending[index] == 0)
+        .filter(|&position| pending[position] == 0)
         .collect();
-    let mut order = Vec::with_capacity(graph.node.len());
-    while let Some(index) = ready.pop() {
-        order.push(index);
-        for &reader in readers[index].iter().rev() {
+    while let Some(position) = ready.pop() {
+        index.order.push(position);
+        for &reader in readers[position].iter().rev() {
             pending[reader] -= 1;
             if pending[reader] == 0 {
                 ready.push(reader);
             }
         }
     }
-    if order.len() < graph.node.len() {
+    if index.order.len() < graph.node.len() {
         let stuck: Vec<String> = (0..graph.node.len())
-            .filter(|&index| pending[index] > 0)
+            .filter(|&position| pending[position] > 0)
             .take(4)
-            .map(|index| node_label(&graph.node[index], index))
+            .map(|position| node_label(&graph.node[position], position))
             .collect();
         return Err(Error::parse(format!(
             "ONNX model: the graph has a cycle; {} nodes wait on each other, among them {}",
-            graph.node.len() - order.len(),
+            graph.node.len() - index.order.len(),
             stuck.join(", ")
         )));
     }
-    Ok(order)
+    Ok(index)
 }
 
 /// The element type and dimensions declared for a tensor by a `ValueInfoProto`; a dimension

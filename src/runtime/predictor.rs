@@ -1,0 +1,344 @@
+//! [`Predictor`]: a model file in an ONNX Runtime session pool.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+
+use super::adapt::RidgeHead;
+use super::loader;
+use super::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
+use crate::error::{Error, ErrorKind, Result};
+use crate::features::{self, Batch, GRAPH_FEATURES, NODE_FEATURES};
+use crate::graph::Graph;
+use crate::graph::canonicalize;
+
+/// Where a predictor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Device {
+    /// CUDA when ONNX Runtime can use it, else the CPU.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider; fails when unavailable.
+    /// This build has no CUDA support (the `ort` `cuda` feature is off), so it always fails.
+    Cuda,
+}
+
+/// How to open a [`Predictor`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictorOptions {
+    /// The model file; `None` asks for the bundled default model.
+    pub model: Option<PathBuf>,
+    /// Where to run.
+    pub device: Device,
+    /// ONNX Runtime's shared library; `None` searches `ORT_DYLIB_PATH`, the cache of
+    /// `scripts/fetch-onnxruntime.sh`, then the system (see [`loader`]).
+    pub runtime: Option<PathBuf>,
+    /// Threads one session uses inside an operator. Concurrency across calls comes from the
+    /// session pool, so the default is 1.
+    pub intra_threads: usize,
+}
+
+impl Default for PredictorOptions {
+    fn default() -> PredictorOptions {
+        PredictorOptions {
+            model: None,
+            device: Device::Auto,
+            runtime: None,
+            intra_threads: 1,
+        }
+    }
+}
+
+/// A cgpredict model ready to score graphs.
+///
+/// Thread-safe: `ort` needs exclusive access to a session for a run, so the predictor keeps a
+/// pool of sessions over the same model bytes; a call takes a free session (creating one when
+/// all are busy) and returns it afterwards, so concurrent calls never wait on each other and
+/// the pool grows to the peak number of concurrent calls.
+pub struct Predictor {
+    environment: Environment,
+    model: Arc<[u8]>,
+    device: Device,
+    intra_threads: usize,
+    sessions: Mutex<Vec<Session>>,
+    embedding_dim: usize,
+    head: Option<RidgeHead>,
+}
+
+fn runtime_error(context: impl std::fmt::Display, error: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Runtime, format!("{context}: {error}"))
+}
+
+fn model_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Model, message)
+}
+
+impl Predictor {
+    /// Opens `model` (see [`PredictorOptions`]); checks that the file is a cgpredict model of
+    /// this build's feature schema (see the metadata keys in [`super`]).
+    pub fn open(options: &PredictorOptions) -> Result<Predictor> {
+        let model = match &options.model {
+            Some(path) => {
+                std::fs::read(path).map_err(|error| Error::from(error).context(path.display()))?
+            }
+            None => {
+                return Err(model_error(
+                    "no bundled default model in this build; give a model file",
+                ));
+            }
+        };
+        let name = options.model.as_deref().map_or_else(
+            || "the default model".to_owned(),
+            |p| p.display().to_string(),
+        );
+        Predictor::from_bytes(model.into(), &name, options)
+            .map_err(|error| error.context(format!("model {name}")))
+    }
+
+    fn from_bytes(model: Arc<[u8]>, name: &str, options: &PredictorOptions) -> Result<Predictor> {
+        let environment = loader::ensure_loaded(options.runtime.as_deref())?;
+        let intra_threads = options.intra_threads.max(1);
+        let (session, device) = match options.device {
+            Device::Cpu => (
+                new_session(&environment, &model, Device::Cpu, intra_threads)?,
+                Device::Cpu,
+            ),
+            Device::Cuda => (
+                new_session(&environment, &model, Device::Cuda, intra_threads)?,
+                Device::Cuda,
+            ),
+            Device::Auto => match new_session(&environment, &model, Device::Cuda, intra_threads) {
+                Ok(session) => (session, Device::Cuda),
+                Err(error) if error.kind == ErrorKind::Runtime => (
+                    new_session(&environment, &model, Device::Cpu, intra_threads)?,
+                    Device::Cpu,
+                ),
+                Err(error) => return Err(error),
+            },
+        };
+        let embedding_dim = check_model(&session, name)?;
+        Ok(Predictor {
+            environment,
+            model,
+            device,
+            intra_threads,
+            sessions: Mutex::new(vec![session]),
+            embedding_dim,
+            head: None,
+        })
+    }
+
+    /// The device that runs the model (never [`Device::Auto`]).
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The width `D` of the model's embeddings.
+    pub fn embedding_dim(&self) -> usize {
+        self.embedding_dim
+    }
+
+    /// One score per graph, higher = better predicted accuracy; the adapted head's score once
+    /// [`Predictor::adapt`] was called. Graphs are put in canonical form
+    /// ([`crate::graph::canonicalize`]) and all go through the model in one run.
+    pub fn predict(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
+        let (scores, embeddings) = self.run(graphs)?;
+        Ok(match &self.head {
+            Some(head) => head.predict(&embeddings),
+            None => scores,
+        })
+    }
+
+    /// The model's embeddings of `graphs`, row-major `[graphs.len(), embedding_dim()]`, and
+    /// the width.
+    pub fn embed(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, usize)> {
+        Ok((self.run(graphs)?.1, self.embedding_dim))
+    }
+
+    /// Fits a ridge-regression head on the embeddings of `graphs` against `labels` (any
+    /// scale; higher = better), which [`Predictor::predict`] uses from then on. A new call
+    /// replaces the head; see [`super::adapt`].
+    pub fn adapt(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
+        if graphs.len() != labels.len() {
+            return Err(Error::invalid(format!(
+                "{} graphs but {} labels",
+                graphs.len(),
+                labels.len()
+            )));
+        }
+        let (embeddings, dim) = self.embed(graphs)?;
+        self.head = Some(RidgeHead::fit(&embeddings, dim, labels)?);
+        Ok(())
+    }
+
+    /// Scores and embeddings of the model itself.
+    fn run(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, Vec<f32>)> {
+        if graphs.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        // The model saw canonical graphs in training: the same network written in two ways
+        // (a folded batch norm, a flatten) must score the same.
+        let canonical: Vec<Graph> = graphs.iter().map(|graph| canonicalize(graph)).collect();
+        let batch = Batch::new(&canonical);
+        let mut session = self.take_session()?;
+        let outcome = run_session(&mut session, &batch, self.embedding_dim);
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(session);
+        outcome
+    }
+
+    fn take_session(&self) -> Result<Session> {
+        let free = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match free {
+            Some(session) => Ok(session),
+            None => new_session(
+                &self.environment,
+                &self.model,
+                self.device,
+                self.intra_threads,
+            ),
+        }
+    }
+}
+
+fn new_session(
+    environment: &Environment,
+    model: &[u8],
+    device: Device,
+    intra_threads: usize,
+) -> Result<Session> {
+    let fail = |error: ort::Error<_>| runtime_error("cannot set up an ONNX Runtime session", error);
+    if device == Device::Cuda {
+        return Err(Error::new(
+            ErrorKind::Runtime,
+            "CUDA was asked for but this build of cgpredict has no CUDA support; use the CPU",
+        ));
+    }
+    let mut builder = Session::builder(environment)
+        .map_err(|error| runtime_error("cannot create an ONNX Runtime session", error))?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(fail)?
+        .with_intra_threads(intra_threads)
+        .map_err(fail)?;
+    builder.commit_from_memory(model).map_err(|error| {
+        let text = error.to_string();
+        if text.contains("Protobuf parsing failed") || text.contains("INVALID_PROTOBUF") {
+            model_error(format!("not an ONNX model: {text}"))
+        } else {
+            Error::new(
+                ErrorKind::Model,
+                format!("ONNX Runtime refuses the model: {text}"),
+            )
+        }
+    })
+}
+
+/// Checks the metadata and the input/output names; returns the embedding width.
+fn check_model(session: &Session, name: &str) -> Result<usize> {
+    let metadata = session
+        .metadata()
+        .map_err(|error| runtime_error("cannot read the model's metadata", error))?;
+    let property = |key: &str| {
+        metadata.custom(key).ok_or_else(|| {
+            model_error(format!(
+                "metadata property {key} is missing: {name} is not a cgpredict model file"
+            ))
+        })
+    };
+    let version = property(META_SCHEMA_VERSION)?;
+    if version.trim() != features::SCHEMA_VERSION.to_string() {
+        return Err(model_error(format!(
+            "the model was trained on feature schema {version:?}, this build featurizes with schema {}",
+            features::SCHEMA_VERSION
+        )));
+    }
+    let vocabulary = property(META_OP_VOCABULARY)?;
+    let ours = features::op_vocabulary();
+    let theirs: Vec<&str> = vocabulary.split(',').collect();
+    if theirs != ours {
+        let position = theirs
+            .iter()
+            .zip(&ours)
+            .position(|(a, b)| a != b)
+            .unwrap_or(theirs.len().min(ours.len()));
+        return Err(model_error(format!(
+            "the model's op vocabulary differs from this build's at position {position} \
+             (model: {:?}, build: {:?}; {} vs {} ops)",
+            theirs.get(position).copied().unwrap_or("<end>"),
+            ours.get(position).copied().unwrap_or("<end>"),
+            theirs.len(),
+            ours.len()
+        )));
+    }
+    let dim = property(META_EMBEDDING_DIM)?;
+    let dim: usize = dim
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&dim| dim > 0)
+        .ok_or_else(|| {
+            model_error(format!(
+                "metadata property {META_EMBEDDING_DIM} is {dim:?}, not a positive integer"
+            ))
+        })?;
+    for input in [
+        "node_features",
+        "edge_index",
+        "graph_index",
+        "graph_features",
+    ] {
+        if !session.inputs().iter().any(|outlet| outlet.name() == input) {
+            return Err(model_error(format!("the model has no input {input:?}")));
+        }
+    }
+    for output in ["score", "embedding"] {
+        if !session
+            .outputs()
+            .iter()
+            .any(|outlet| outlet.name() == output)
+        {
+            return Err(model_error(format!("the model has no output {output:?}")));
+        }
+    }
+    Ok(dim)
+}
+
+fn run_session(session: &mut Session, batch: &Batch, dim: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+    let fail = |error: ort::Error| runtime_error("the model failed to run", error);
+    let (nodes, edges, graphs) = (batch.num_nodes(), batch.num_edges(), batch.num_graphs);
+    let outputs = session
+        .run(ort::inputs! {
+            "node_features" => TensorRef::from_array_view(([nodes, NODE_FEATURES], &batch.node_features[..])).map_err(fail)?,
+            "edge_index" => TensorRef::from_array_view(([2, edges], &batch.edge_index[..])).map_err(fail)?,
+            "graph_index" => TensorRef::from_array_view(([nodes], &batch.graph_index[..])).map_err(fail)?,
+            "graph_features" => TensorRef::from_array_view(([graphs, GRAPH_FEATURES], &batch.graph_features[..])).map_err(fail)?,
+        })
+        .map_err(fail)?;
+    let extract = |name: &str, expected: usize| -> Result<Vec<f32>> {
+        let (_, values) = outputs[name].try_extract_tensor::<f32>().map_err(|error| {
+            model_error(format!("output {name:?} is not an f32 tensor: {error}"))
+        })?;
+        if values.len() != expected {
+            return Err(model_error(format!(
+                "output {name:?} has {} values for {graphs} graphs, expected {expected}",
+                values.len()
+            )));
+        }
+        Ok(values.to_vec())
+    };
+    Ok((
+        extract("score", graphs)?,
+        extract("embedding", graphs * dim)?,
+    ))
+}

@@ -1,0 +1,319 @@
+//! The predictor runtime against small ONNX models whose formula is known
+//! (`tests/fixtures/runtime/*.onnx`, written by `scripts/make-runtime-test-models.py`).
+//!
+//! These tests need ONNX Runtime's shared library: run `scripts/fetch-onnxruntime.sh` first
+//! (`make test` does). Without it they fail, saying so.
+
+use std::path::PathBuf;
+
+use cgpredict::ErrorKind;
+use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
+use cgpredict::graph::Graph;
+use cgpredict::graph::canonicalize;
+use cgpredict::import::nasbench201::nasbench201;
+use cgpredict::runtime::{Device, Predictor, PredictorOptions};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/runtime/{name}.onnx"))
+}
+
+fn options(name: &str) -> PredictorOptions {
+    PredictorOptions {
+        model: Some(fixture(name)),
+        device: Device::Cpu,
+        ..PredictorOptions::default()
+    }
+}
+
+fn open(name: &str) -> Predictor {
+    Predictor::open(&options(name)).unwrap_or_else(|error| {
+        panic!(
+            "{error}\n(if ONNX Runtime is missing: run scripts/fetch-onnxruntime.sh; if the op \
+             vocabulary changed: rerun scripts/make-runtime-test-models.py)"
+        )
+    })
+}
+
+/// The NB-201 cell with index `i` in base 5 over its six edges.
+fn nb201(i: usize) -> Graph {
+    const OPS: [&str; 5] = [
+        "none",
+        "skip_connect",
+        "nor_conv_1x1",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+    ];
+    let mut digits = (0..6).scan(i, |rest, _| {
+        let op = OPS[*rest % 5];
+        *rest /= 5;
+        Some(op)
+    });
+    let mut next = || digits.next().expect("six digits");
+    let arch = format!(
+        "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next()
+    );
+    nasbench201(&arch, 10).expect("a valid NB-201 string")
+}
+
+fn graphs(count: usize) -> Vec<Graph> {
+    // A stride through all 15625 cells, so that sizes and ops vary.
+    (0..count).map(|k| nb201((k * 53 + 7) % 15625)).collect()
+}
+
+/// The fixture model's formula, computed here from the features of one graph's canonical form.
+fn reference(graph: &Graph) -> (f32, Vec<f32>) {
+    let batch = Batch::new([&canonicalize(graph)]);
+    let nodes = batch.num_nodes();
+    let mut mean = vec![0f64; NODE_FEATURES];
+    for row in batch.node_features.chunks_exact(NODE_FEATURES) {
+        for (m, &x) in mean.iter_mut().zip(row) {
+            *m += f64::from(x);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= nodes as f64);
+    let w = |i: usize| ((7 * i) % 11) as f64 / 10.0 - 0.5;
+    let v = |j: usize| ((3 * j) % 7) as f64 / 10.0 - 0.3;
+    let score = mean.iter().enumerate().map(|(i, m)| m * w(i)).sum::<f64>()
+        + (0..GRAPH_FEATURES)
+            .map(|j| f64::from(batch.graph_features[j]) * v(j))
+            .sum::<f64>()
+        + 0.25;
+    (score as f32, mean.iter().map(|&m| m as f32).collect())
+}
+
+#[test]
+fn scores_and_embeddings_match_the_formula_in_one_batch() {
+    let predictor = open("good");
+    assert_eq!(predictor.device(), Device::Cpu);
+    assert_eq!(predictor.embedding_dim(), NODE_FEATURES);
+    let graphs = graphs(300);
+    let sizes: std::collections::BTreeSet<usize> = graphs.iter().map(Graph::node_count).collect();
+    assert!(sizes.len() > 3, "graph sizes vary: {sizes:?}");
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let scores = predictor.predict(&refs).unwrap();
+    let (embeddings, dim) = predictor.embed(&refs).unwrap();
+    assert_eq!((scores.len(), dim), (300, NODE_FEATURES));
+    for (k, graph) in graphs.iter().enumerate() {
+        let (score, embedding) = reference(graph);
+        assert!(
+            (scores[k] - score).abs() < 1e-5,
+            "graph {k}: {} vs {score}",
+            scores[k]
+        );
+        for (i, (&got, &want)) in embeddings[k * dim..(k + 1) * dim]
+            .iter()
+            .zip(&embedding)
+            .enumerate()
+        {
+            assert!(
+                (got - want).abs() < 1e-5,
+                "graph {k} feature {i}: {got} vs {want}"
+            );
+        }
+    }
+    // One graph at a time gives the same scores as the batch.
+    for k in [0, 17, 299] {
+        let single = predictor.predict(&[&graphs[k]]).unwrap();
+        assert!((single[0] - scores[k]).abs() < 1e-5);
+    }
+    assert!(predictor.predict(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn many_threads_share_one_predictor() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Predictor>();
+    let predictor = open("good");
+    let graphs = graphs(64);
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let expected = predictor.predict(&refs).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (predictor, expected) = (&predictor, &expected);
+            scope.spawn(move || {
+                // Graphs are not Sync: each thread builds its own copies.
+                let graphs = self::graphs(64);
+                let refs: Vec<&Graph> = graphs.iter().collect();
+                for round in 0..10 {
+                    let start = (t * 7 + round) % 48;
+                    let got = predictor.predict(&refs[start..start + 16]).unwrap();
+                    for (k, (a, b)) in got.iter().zip(&expected[start..start + 16]).enumerate() {
+                        // Batches of other sizes may sum in another order.
+                        assert!(
+                            (a - b).abs() < 1e-5,
+                            "thread {t} round {round} graph {k}: {a} vs {b}"
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn models_of_another_schema_or_vocabulary_are_refused() {
+    for (name, needle) in [
+        ("bad_schema", "schema \"999\""),
+        (
+            "bad_vocabulary",
+            "position 0 (model: \"renamed\", build: \"input\"",
+        ),
+        ("no_metadata", "cgpredict.schema_version is missing"),
+    ] {
+        let error = Predictor::open(&options(name)).err().expect(name);
+        assert_eq!(error.kind, ErrorKind::Model, "{name}: {error}");
+        assert!(error.message.contains(needle), "{name}: {error}");
+        assert!(error.message.contains(&format!("{name}.onnx")), "{error}");
+    }
+}
+
+#[test]
+fn files_that_are_not_models_are_refused() {
+    let not_onnx = PredictorOptions {
+        model: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")),
+        ..options("good")
+    };
+    let error = Predictor::open(&not_onnx)
+        .err()
+        .expect("Cargo.toml is no model");
+    assert_eq!(error.kind, ErrorKind::Model, "{error}");
+    let missing = PredictorOptions {
+        model: Some(PathBuf::from("/nonexistent/model.onnx")),
+        ..options("good")
+    };
+    let error = Predictor::open(&missing).err().expect("no such file");
+    assert_eq!(error.kind, ErrorKind::Io, "{error}");
+    assert!(error.message.contains("/nonexistent/model.onnx"), "{error}");
+    let default = PredictorOptions {
+        model: None,
+        ..options("good")
+    };
+    let error = Predictor::open(&default).err().expect("no bundled model");
+    assert_eq!(error.kind, ErrorKind::Model, "{error}");
+    assert!(
+        error.message.contains("no bundled default model"),
+        "{error}"
+    );
+}
+
+#[test]
+fn cuda_fails_clearly_and_auto_falls_back_to_the_cpu() {
+    let cuda = PredictorOptions {
+        device: Device::Cuda,
+        ..options("good")
+    };
+    let error = Predictor::open(&cuda).err().expect("no CUDA here");
+    assert_eq!(error.kind, ErrorKind::Runtime, "{error}");
+    assert!(error.message.contains("CUDA"), "{error}");
+    let auto = PredictorOptions {
+        device: Device::Auto,
+        ..options("good")
+    };
+    assert_eq!(Predictor::open(&auto).unwrap().device(), Device::Cpu);
+}
+
+/// Spearman's rank correlation (ties get their mean rank).
+fn spearman(a: &[f32], b: &[f32]) -> f64 {
+    fn ranks(x: &[f32]) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
+        let mut ranks = vec![0.0; x.len()];
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start;
+            while end + 1 < order.len() && x[order[end + 1]] == x[order[start]] {
+                end += 1;
+            }
+            for &i in &order[start..=end] {
+                ranks[i] = (start + end) as f64 / 2.0;
+            }
+            start = end + 1;
+        }
+        ranks
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let cov: f64 = ra
+        .iter()
+        .zip(&rb)
+        .map(|(x, y)| (x - mean) * (y - mean))
+        .sum();
+    let var: f64 = ra.iter().map(|x| (x - mean).powi(2)).sum();
+    let var_b: f64 = rb.iter().map(|y| (y - mean).powi(2)).sum();
+    cov / (var * var_b).sqrt()
+}
+
+#[test]
+fn adaptation_recovers_a_linear_function_of_the_embeddings() {
+    let mut predictor = open("good");
+    let graphs = graphs(300);
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let (embeddings, dim) = predictor.embed(&refs).unwrap();
+    let base = predictor.predict(&refs).unwrap();
+    // Labels: a fixed direction u in embedding space with the model's own direction w
+    // projected out, so that the base model ranks them poorly; scaled to accuracy-like values.
+    let u = |i: usize| ((5 * i + 3) % 13) as f64 / 13.0 - 0.5;
+    let w = |i: usize| ((7 * i) % 11) as f64 / 10.0 - 0.5;
+    let along = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        embeddings
+            .chunks_exact(dim)
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .map(|(i, &x)| f64::from(x) * f(i))
+                    .sum()
+            })
+            .collect()
+    };
+    let (pu, pw) = (along(&u), along(&w));
+    let centered = |x: &[f64]| {
+        let mean = x.iter().sum::<f64>() / x.len() as f64;
+        x.iter().map(|v| v - mean).collect::<Vec<f64>>()
+    };
+    let (cu, cw) = (centered(&pu), centered(&pw));
+    let beta =
+        cu.iter().zip(&cw).map(|(a, b)| a * b).sum::<f64>() / cw.iter().map(|b| b * b).sum::<f64>();
+    let labels: Vec<f32> = pu
+        .iter()
+        .zip(&pw)
+        .map(|(a, b)| (70.0 + 10.0 * (a - beta * b)) as f32)
+        .collect();
+    let before = spearman(&base[100..], &labels[100..]);
+    assert!(
+        before.abs() < 0.5,
+        "the base score is uninformative here: {before}"
+    );
+
+    // A few shots already rank the held-out graphs well.
+    predictor.adapt(&refs[..30], &labels[..30]).unwrap();
+    let after = spearman(&predictor.predict(&refs[100..]).unwrap(), &labels[100..]);
+    eprintln!("Spearman on 200 held-out graphs: {before:.3} base, {after:.3} after 30 shots");
+    assert!(
+        after > 0.9,
+        "Spearman {before:.3} before, {after:.3} after 30 shots"
+    );
+
+    // Many shots recover the function itself on graphs not fitted.
+    predictor.adapt(&refs[..100], &labels[..100]).unwrap();
+    let adapted = predictor.predict(&refs[100..]).unwrap();
+    let spread = labels.iter().fold(0f32, |m, &y| m.max((y - 70.0).abs()));
+    for (k, (got, want)) in adapted.iter().zip(&labels[100..]).enumerate() {
+        assert!(
+            (got - want).abs() < 0.02 * spread,
+            "graph {}: {got} vs {want}",
+            k + 100
+        );
+    }
+    // Embeddings are the model's, unchanged by the head.
+    assert_eq!(predictor.embed(&refs).unwrap().0, embeddings);
+
+    let error = predictor.adapt(&refs[..3], &labels[..2]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+}
