@@ -59,15 +59,29 @@ impl DistanceMatrix {
 pub fn pairwise_distances(spectra: &[Vec<f64>]) -> Result<DistanceMatrix> {
     check_spectra(spectra)?;
     let size = spectra.len();
-    let mut values = vec![0.0; size * size];
+    let k = spectra.first().map_or(0, Vec::len);
+    // Eigenvalue `t` of every spectrum, contiguous: a row is then k passes over contiguous
+    // columns, which vectorize, instead of `size` short sums. The sums run over `t` in the
+    // same order as `distance`, so the values are the same to the bit.
+    let columns: Vec<Vec<f64>> = (0..k)
+        .map(|t| spectra.iter().map(|spectrum| spectrum[t]).collect())
+        .collect();
+    // Zeroed here, in one thread: with lazily zeroed pages (`vec![0.0; n]`) every worker
+    // would take page faults on one shared address space, and the kernel then spends more
+    // time on them than the distances take.
+    let mut values = Vec::with_capacity(size * size);
+    values.resize(size * size, 0.0);
     if size > 0 {
         values
             .par_chunks_mut(size)
-            .enumerate()
-            .for_each(|(i, row)| {
-                for (out, other) in row.iter_mut().zip(spectra) {
-                    *out = euclidean(&spectra[i], other);
+            .zip(spectra)
+            .for_each(|(row, spectrum)| {
+                for (&a, column) in spectrum.iter().zip(&columns) {
+                    for (out, &b) in row.iter_mut().zip(column) {
+                        *out += (a - b) * (a - b);
+                    }
                 }
+                row.iter_mut().for_each(|out| *out = out.sqrt());
             });
     }
     Ok(DistanceMatrix { size, values })
@@ -76,7 +90,9 @@ pub fn pairwise_distances(spectra: &[Vec<f64>]) -> Result<DistanceMatrix> {
 /// Another spectrum and its distance from the query.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Neighbour {
+    /// Its position in the spectra passed in.
     pub index: usize,
+    /// Its Euclidean distance from the query spectrum.
     pub distance: f64,
 }
 

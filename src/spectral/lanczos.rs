@@ -38,7 +38,8 @@ const CHECK_MARGIN: f64 = 1e-9;
 /// Runs allowed before giving up: each run locks at least one pair or restarts from a
 /// better vector, and needs are at most `count`, so this is generous.
 const MAX_RUNS_PER_EIGENVALUE: usize = 8;
-/// `β` below this times the largest Ritz value ends a run: the Krylov space is invariant.
+/// `β` below this times the largest `|α|` so far (a lower bound on the norm of `M`) ends a
+/// run: the Krylov space is invariant.
 const BREAKDOWN: f64 = 1e-12;
 /// Steps between convergence checks (each costs O(steps²)).
 const CHECK_EVERY: usize = 3;

@@ -54,7 +54,7 @@ pub const MAX_K: usize = 1 << 16;
 
 /// Graphs up to this many nodes take the dense solver under [`Solver::Auto`]: measured
 /// crossover on CG-like graphs (`benches/spectral.rs`).
-pub const DENSE_MAX_NODES: usize = 160;
+pub const DENSE_MAX_NODES: usize = 80;
 
 /// Which eigensolver computes a spectrum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
