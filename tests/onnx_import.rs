@@ -491,3 +491,29 @@ fn files_may_be_gzipped_and_missing_files_are_io_errors() {
     assert_eq!(error.kind, ErrorKind::Parse);
     assert!(error.message.contains("gzip"), "{error}");
 }
+
+#[test]
+fn the_zoo_loads_with_published_labels_grouped_by_architecture() {
+    let models = cgpredict::import::zoo::load_zoo(&zoo_dir()).expect("the zoo loads");
+    let rows = manifest();
+    assert_eq!(models.len(), rows.len());
+    for (model, row) in models.iter().zip(&rows) {
+        assert_eq!(model.name, row["name"]);
+        assert_eq!(
+            model.top1,
+            row["top1"].parse::<f64>().unwrap(),
+            "{}",
+            model.name
+        );
+        assert!(model.graph.node_count() > 0, "{}", model.name);
+    }
+    // 104 weights of 75 architectures (counted from the manifest's names by hand with
+    // `cut -d, -f1 manifest.csv | sed 's/_Weights.*//' | sort -u`); RegNet_Y_16GF has four.
+    let architectures: BTreeSet<&str> = models.iter().map(|m| m.architecture.as_str()).collect();
+    assert_eq!(architectures.len(), 75);
+    let regnet = models
+        .iter()
+        .filter(|m| m.architecture == "RegNet_Y_16GF")
+        .count();
+    assert_eq!(regnet, 4);
+}
