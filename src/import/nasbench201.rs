@@ -113,7 +113,7 @@ impl Nb201Arch {
                 "NAS-Bench-201 network: num_classes is 0; it must be at least 1",
             ));
         }
-        if resolution == 0 || resolution % 4 != 0 {
+        if resolution == 0 || !resolution.is_multiple_of(4) {
             return Err(Error::invalid(format!(
                 "NAS-Bench-201 network: resolution {resolution} is not a positive multiple of 4"
             )));

@@ -100,7 +100,7 @@ pub fn ofa_mbv3(ks: &[u8], e: &[u8], d: &[u8], resolution: u32) -> Result<Graph>
     check_choices("e", e, OFA_BLOCK_SLOTS, &OFA_EXPAND_RATIOS)?;
     check_choices("d", d, OFA_STAGES, &OFA_DEPTHS)?;
     let (low, high) = OFA_RESOLUTIONS;
-    if !(low..=high).contains(&resolution) || resolution % 4 != 0 {
+    if !(low..=high).contains(&resolution) || !resolution.is_multiple_of(4) {
         return Err(Error::invalid(format!(
             "OFA MobileNetV3: resolution {resolution} is not one OFA trains on \
              (a multiple of 4 from {low} to {high})"

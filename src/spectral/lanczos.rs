@@ -259,7 +259,7 @@ impl<'a> Solver<'a> {
             exhausted = b <= BREAKDOWN * scale;
             let last = exhausted || j + 1 == max_steps;
             let steps = j + 1;
-            let due = last || (steps >= want && (steps - want) % CHECK_EVERY == 0);
+            let due = last || (steps >= want && (steps - want).is_multiple_of(CHECK_EVERY));
             if due && self.wanted_converged(&alpha, &beta, want) != Some(false) {
                 break;
             }

@@ -399,10 +399,10 @@ fn elementwise(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
             }
         }
         if let Some((mut data, _)) = acc {
-            if op == "Mean" {
-                if let Data::Float(values) = &mut data {
-                    values.iter_mut().for_each(|v| *v /= count as f64);
-                }
+            if op == "Mean"
+                && let Data::Float(values) = &mut data
+            {
+                values.iter_mut().for_each(|v| *v /= count as f64);
             }
             out.data = Some(Rc::new(data.cast(code)));
         }
@@ -489,39 +489,38 @@ fn where_(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     let mut out = Tensor::new(x.dtype, dims);
     if let (Some(cd), Some(xd), Some(yd)) =
         (c.data.as_deref(), x.data.as_deref(), y.data.as_deref())
+        && small(&out.dims)
     {
-        if small(&out.dims) {
-            let (ic, ix, iy) = (
-                broadcast_indices(&c.dims, &out.dims),
-                broadcast_indices(&x.dims, &out.dims),
-                broadcast_indices(&y.dims, &out.dims),
-            );
-            let data = match (xd, yd) {
-                (Data::Int(xv), Data::Int(yv)) => Data::Int(
-                    (0..ic.len())
-                        .map(|k| {
-                            if cd.get_f64(ic[k]) != 0.0 {
-                                xv[ix[k]]
-                            } else {
-                                yv[iy[k]]
-                            }
-                        })
-                        .collect(),
-                ),
-                _ => Data::Float(
-                    (0..ic.len())
-                        .map(|k| {
-                            if cd.get_f64(ic[k]) != 0.0 {
-                                xd.get_f64(ix[k])
-                            } else {
-                                yd.get_f64(iy[k])
-                            }
-                        })
-                        .collect(),
-                ),
-            };
-            out.data = Some(Rc::new(data));
-        }
+        let (ic, ix, iy) = (
+            broadcast_indices(&c.dims, &out.dims),
+            broadcast_indices(&x.dims, &out.dims),
+            broadcast_indices(&y.dims, &out.dims),
+        );
+        let data = match (xd, yd) {
+            (Data::Int(xv), Data::Int(yv)) => Data::Int(
+                (0..ic.len())
+                    .map(|k| {
+                        if cd.get_f64(ic[k]) != 0.0 {
+                            xv[ix[k]]
+                        } else {
+                            yv[iy[k]]
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => Data::Float(
+                (0..ic.len())
+                    .map(|k| {
+                        if cd.get_f64(ic[k]) != 0.0 {
+                            xd.get_f64(ix[k])
+                        } else {
+                            yd.get_f64(iy[k])
+                        }
+                    })
+                    .collect(),
+            ),
+        };
+        out.data = Some(Rc::new(data));
     }
     Ok(vec![out])
 }
@@ -1019,10 +1018,10 @@ fn expand(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     let shape = to_dims(&shape, "the target shape")?;
     let dims = broadcast_dims(&x.dims, &shape)?;
     let mut out = Tensor::new(x.dtype, dims);
-    if let Some(data) = x.data.as_deref() {
-        if small(&out.dims) {
-            out.data = Some(Rc::new(data.select(&broadcast_indices(&x.dims, &out.dims))));
-        }
+    if let Some(data) = x.data.as_deref()
+        && small(&out.dims)
+    {
+        out.data = Some(Rc::new(data.select(&broadcast_indices(&x.dims, &out.dims))));
     }
     Ok(vec![out])
 }
@@ -1047,18 +1046,18 @@ fn tile(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         .map(|(&d, &r)| d.checked_mul(r).ok_or("size overflows"))
         .collect::<Result<Vec<u64>, _>>()?;
     let mut out = Tensor::new(x.dtype, dims.clone());
-    if let Some(data) = x.data.as_deref() {
-        if small(&dims) {
-            let in_strides = strides(&x.dims);
-            let indices = index_map(&dims, |position| {
-                position
-                    .iter()
-                    .enumerate()
-                    .map(|(axis, &p)| (p % x.dims[axis]) as usize * in_strides[axis])
-                    .sum()
-            });
-            out.data = Some(Rc::new(data.select(&indices)));
-        }
+    if let Some(data) = x.data.as_deref()
+        && small(&dims)
+    {
+        let in_strides = strides(&x.dims);
+        let indices = index_map(&dims, |position| {
+            position
+                .iter()
+                .enumerate()
+                .map(|(axis, &p)| (p % x.dims[axis]) as usize * in_strides[axis])
+                .sum()
+        });
+        out.data = Some(Rc::new(data.select(&indices)));
     }
     Ok(vec![out])
 }
@@ -1261,38 +1260,38 @@ fn gather(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     dims.extend_from_slice(&indices.dims);
     dims.extend_from_slice(&x.dims[axis + 1..]);
     let mut out = Tensor::new(x.dtype, dims.clone());
-    if let (Some(data), Some(picks)) = (x.data.as_deref(), indices.ints()) {
-        if small(&dims) {
-            let size = x.dims[axis] as i64;
-            let mut resolved = Vec::with_capacity(picks.len());
-            for &pick in picks {
-                let index = if pick < 0 { pick + size } else { pick };
-                if !(0..size).contains(&index) {
-                    return Err(format!(
-                        "index {pick} is out of range for axis {axis} of size {size}"
-                    ));
-                }
-                resolved.push(index as usize);
+    if let (Some(data), Some(picks)) = (x.data.as_deref(), indices.ints())
+        && small(&dims)
+    {
+        let size = x.dims[axis] as i64;
+        let mut resolved = Vec::with_capacity(picks.len());
+        for &pick in picks {
+            let index = if pick < 0 { pick + size } else { pick };
+            if !(0..size).contains(&index) {
+                return Err(format!(
+                    "index {pick} is out of range for axis {axis} of size {size}"
+                ));
             }
-            let in_strides = strides(&x.dims);
-            let index_rank = indices.dims.len();
-            let index_strides = strides(&indices.dims);
-            let selection = index_map(&dims, |position| {
-                let mut offset = 0;
-                for a in 0..axis {
-                    offset += position[a] as usize * in_strides[a];
-                }
-                let flat: usize = (0..index_rank)
-                    .map(|k| position[axis + k] as usize * index_strides[k])
-                    .sum();
-                offset += resolved[flat] * in_strides[axis];
-                for a in axis + 1..x.dims.len() {
-                    offset += position[a + index_rank - 1] as usize * in_strides[a];
-                }
-                offset
-            });
-            out.data = Some(Rc::new(data.select(&selection)));
+            resolved.push(index as usize);
         }
+        let in_strides = strides(&x.dims);
+        let index_rank = indices.dims.len();
+        let index_strides = strides(&indices.dims);
+        let selection = index_map(&dims, |position| {
+            let mut offset = 0;
+            for a in 0..axis {
+                offset += position[a] as usize * in_strides[a];
+            }
+            let flat: usize = (0..index_rank)
+                .map(|k| position[axis + k] as usize * index_strides[k])
+                .sum();
+            offset += resolved[flat] * in_strides[axis];
+            for a in axis + 1..x.dims.len() {
+                offset += position[a + index_rank - 1] as usize * in_strides[a];
+            }
+            offset
+        });
+        out.data = Some(Rc::new(data.select(&selection)));
     }
     Ok(vec![out])
 }
@@ -1374,12 +1373,13 @@ fn constant_of_shape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         None => Tensor::new(dtype::FLOAT, vec![1]).with_data(Data::Float(vec![0.0])),
     };
     let mut out = Tensor::new(fill.dtype, dims.clone());
-    if let Some(data) = fill.data.as_deref() {
-        if data.len() == 1 && small(&dims) {
-            out.data = Some(Rc::new(
-                data.select(&vec![0; checked_product(&dims)? as usize]),
-            ));
-        }
+    if let Some(data) = fill.data.as_deref()
+        && data.len() == 1
+        && small(&dims)
+    {
+        out.data = Some(Rc::new(
+            data.select(&vec![0; checked_product(&dims)? as usize]),
+        ));
     }
     Ok(vec![out])
 }

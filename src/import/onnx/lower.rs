@@ -262,7 +262,7 @@ impl<'m> Lowerer<'m> {
             1 => (1, 1, dims[0]),
             _ => {
                 let axis = axis.clamp(1, dims.len() - 1);
-                let lead = if self.batch > 1 && dims[0] % self.batch == 0 {
+                let lead = if self.batch > 1 && dims[0].is_multiple_of(self.batch) {
                     dims[0] / self.batch
                 } else {
                     dims[0]
@@ -1038,19 +1038,18 @@ impl<'m> Lowerer<'m> {
                     .iter()
                     .copied()
                     .find(|&h| h != plus && self.is_const_op(h, "Mul", 0.5));
-                if let Some(half) = half {
-                    if self.drafts[half].inputs == [x]
-                        && two(next, half, plus)
-                        && self.sole_consumer(half) == Some(next)
-                    {
-                        self.fuse(
-                            "gelu (Erf form)",
-                            &[scaled, erf, plus, half],
-                            next,
-                            Op::Gelu,
-                            x,
-                        );
-                    }
+                if let Some(half) = half
+                    && self.drafts[half].inputs == [x]
+                    && two(next, half, plus)
+                    && self.sole_consumer(half) == Some(next)
+                {
+                    self.fuse(
+                        "gelu (Erf form)",
+                        &[scaled, erf, plus, half],
+                        next,
+                        Op::Gelu,
+                        x,
+                    );
                 }
             }
         }

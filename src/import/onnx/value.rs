@@ -172,10 +172,11 @@ pub(super) fn tensor_from_proto(proto: &TensorProto) -> Result<Tensor, String> {
     let mut tensor = Tensor::new(code, dims);
     tensor.is_static = true;
     let external = proto.data_location == Some(1) || !proto.external_data.is_empty();
-    if !external && count <= VALUE_LIMIT {
-        if let Some(data) = inline_values(proto, code, count as usize)? {
-            tensor.data = Some(Rc::new(data));
-        }
+    if !external
+        && count <= VALUE_LIMIT
+        && let Some(data) = inline_values(proto, code, count as usize)?
+    {
+        tensor.data = Some(Rc::new(data));
     }
     Ok(tensor)
 }
