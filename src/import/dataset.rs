@@ -283,6 +283,63 @@ impl FamilyStats {
     }
 }
 
+/// The zero-cost proxies of the paper's Table 1, as the columns of `data/zero_cost/` name them.
+pub const ZERO_COST_PROXIES: [&str; 6] =
+    ["synflow", "jacov", "fisher", "grad_norm", "grasp", "snip"];
+
+/// One architecture of a zero-cost subset (NAS-Bench-Suite-Zero, NASLib): its spec, its
+/// validation accuracy (%) as NASLib stores it, and its proxy scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZeroCostRecord {
+    pub spec: Spec,
+    pub val_accuracy: f64,
+    /// Scores of [`ZERO_COST_PROXIES`], in that order.
+    pub scores: [f64; ZERO_COST_PROXIES.len()],
+}
+
+/// Reads the zero-cost subset of `family` vendored under `data_dir/zero_cost/` (NAS-Bench-101:
+/// 500 cells, pruned; NAS-Bench-201: the 491 CIFAR-10 rows; NAS-Bench-301: 500 genotypes).
+/// OFA-MBv3 has no zero-cost subset: an error says so.
+pub fn read_zero_cost(data_dir: &Path, family: Family) -> Result<Vec<ZeroCostRecord>> {
+    let scores = |row: &Row| -> Result<[f64; ZERO_COST_PROXIES.len()]> {
+        let mut scores = [0.0; ZERO_COST_PROXIES.len()];
+        for (score, proxy) in scores.iter_mut().zip(ZERO_COST_PROXIES) {
+            *score = row.number(proxy)?;
+        }
+        Ok(scores)
+    };
+    let record = |spec: Spec, row: &Row| -> Result<Option<ZeroCostRecord>> {
+        Ok(Some(ZeroCostRecord {
+            spec,
+            val_accuracy: row.number("val_accuracy")?,
+            scores: scores(row)?,
+        }))
+    };
+    let rows = match family {
+        Family::Nb101 => read_table(data_dir, "zero_cost/nb101_500.csv.gz", |row| {
+            let spec = Nb101Spec::pruned_from_json(row.get("adjacency")?, row.get("ops")?)?;
+            record(Spec::Nb101(spec.canonical()), row)
+        })?,
+        Family::Nb201 => read_table(data_dir, "zero_cost/nb201_491x3.csv.gz", |row| {
+            if row.get("dataset")? != "cifar10" {
+                return Ok(None);
+            }
+            record(Spec::Nb201(row.get("arch_str")?.parse()?), row)
+        })?,
+        Family::Nb301 => read_table(data_dir, "zero_cost/nb301_500.csv.gz", |row| {
+            let genotype =
+                Genotype::from_cells(row.get("genotype_normal")?, row.get("genotype_reduce")?)?;
+            record(Spec::Nb301(genotype), row)
+        })?,
+        Family::OfaMbv3 => {
+            return Err(Error::invalid(
+                "zero-cost scores: the vendored data has none for ofa_mbv3 (only nb101, nb201, nb301)",
+            ));
+        }
+    };
+    Ok(rows.into_iter().flatten().collect())
+}
+
 /// Op histogram over every graph of a family, keyed by op spelling.
 pub fn op_histogram(graphs: &[Graph]) -> BTreeMap<String, usize> {
     let mut histogram = BTreeMap::new();
