@@ -2,7 +2,18 @@
 
 CARGO ?= cargo
 
-.PHONY: all build test lint header
+# `make install` destinations (absolute or relative to here); DESTDIR stages a package.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
+# The cargo profile installed: release for people; test-bindings stages the test build.
+PROFILE ?= release
+PROFILE_DIR = target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
+# Where test-bindings stages its install and builds the C++ and Go programs.
+BINDINGS_DIR = $(CURDIR)/target/bindings
+
+.PHONY: all build test test-bindings lint header install
 
 all: build
 
@@ -10,13 +21,32 @@ build:
 	$(CARGO) build --release
 
 # Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
-# (compiled by tests/c_api.rs), and the header check (tests/header.rs). The runtime tests need
+# (compiled by tests/c_api.rs), the header check (tests/header.rs), the bindings' completeness
+# checks (tests/bindings.rs), then the bindings themselves (test-bindings). The runtime tests need
 # ONNX Runtime's shared library, which the fetch script puts in the cache (once).
 # Benchmarks are type-checked by `make lint` and run by `cargo bench`, not here.
 test:
 	scripts/fetch-onnxruntime.sh
 	$(CARGO) test --lib --bins --tests --examples
 	$(CARGO) test --doc
+	$(MAKE) test-bindings
+
+# The installed library and the C++ and Go bindings (scripts/test-bindings.sh): installs the
+# test build into target/bindings/prefix, then builds and runs a C program (pkg-config), the
+# C++ example (CMake), the C++ GoogleTest suite (ctest) and the Go tests and example against
+# it. The Julia bindings are checked mechanically by tests/bindings.rs.
+test-bindings:
+	scripts/fetch-onnxruntime.sh >/dev/null
+	rm -rf $(BINDINGS_DIR)/prefix
+	$(MAKE) install PREFIX=$(BINDINGS_DIR)/prefix PROFILE=test DESTDIR=
+	scripts/test-bindings.sh $(BINDINGS_DIR)
+
+# Installs libcgpredict.so (with its SONAME links), libcgpredict.a, cgpredict.h, the C++
+# wrapper cgpredict.hpp, cgpredict.pc and the CMake package (scripts/install.sh).
+install:
+	$(CARGO) build --lib --profile $(PROFILE)
+	PREFIX="$(abspath $(PREFIX))" LIBDIR="$(abspath $(LIBDIR))" \
+	  INCLUDEDIR="$(abspath $(INCLUDEDIR))" DESTDIR="$(DESTDIR)" scripts/install.sh $(PROFILE_DIR)
 
 lint:
 	$(CARGO) fmt --check

@@ -1,5 +1,6 @@
-//! Build steps: the C header from the Rust sources (cbindgen), and Rust types for the ONNX
-//! protobuf schema (prost-build with protox, so no `protoc` is needed).
+//! Build steps: the C header from the Rust sources (cbindgen), Rust types for the ONNX
+//! protobuf schema (prost-build with protox, so no `protoc` is needed), and the shared
+//! library's SONAME.
 //!
 //! The header lands in `$OUT_DIR/cgpredict.h`; `tests/header.rs` fails when the committed
 //! `include/cgpredict.h` differs from it. `CGP_UPDATE_HEADER=1 cargo build` refreshes the
@@ -14,6 +15,26 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CGP_UPDATE_HEADER");
     generate_header();
     compile_onnx_proto();
+    set_soname();
+}
+
+/// Names the shared library `libcgpredict.so.MAJOR` in its ELF SONAME (`.so.0.MINOR` before
+/// 1.0, where a minor release may change the ABI), so that programs linked against it keep
+/// working across compatible releases. `make install` reads the SONAME back to name the links.
+fn set_soname() {
+    let family = env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
+    let apple = env::var("CARGO_CFG_TARGET_VENDOR").is_ok_and(|vendor| vendor == "apple");
+    if !family.split(',').any(|f| f == "unix") || apple {
+        return;
+    }
+    let part = |name: &str| {
+        env::var(format!("CARGO_PKG_VERSION_{name}")).expect("cargo sets the package version")
+    };
+    let abi = match part("MAJOR").as_str() {
+        "0" => format!("0.{}", part("MINOR")),
+        major => major.to_owned(),
+    };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcgpredict.so.{abi}");
 }
 
 fn generate_header() {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// The directory holding the library that cargo built for this test run.
 fn library_dir() -> PathBuf {
@@ -14,6 +15,26 @@ fn library_dir() -> PathBuf {
         .find(|dir| dir.join("libcgpredict.so").exists())
         .unwrap_or_else(|| panic!("libcgpredict.so not found next to {}", deps.display()))
         .to_path_buf()
+}
+
+/// A directory holding the library under its SONAME (build.rs sets `libcgpredict.so.0.MINOR`
+/// before 1.0), the name that linked programs look for at run time; cargo writes only
+/// `libcgpredict.so`.
+fn runtime_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let soname = match env!("CARGO_PKG_VERSION_MAJOR") {
+            "0" => format!("libcgpredict.so.0.{}", env!("CARGO_PKG_VERSION_MINOR")),
+            major => format!("libcgpredict.so.{major}"),
+        };
+        let dir = scratch_dir().join("lib");
+        std::fs::create_dir_all(&dir).expect("runtime library directory");
+        let link = dir.join(soname);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(library_dir().join("libcgpredict.so"), &link)
+            .unwrap_or_else(|error| panic!("cannot link {}: {error}", link.display()));
+        dir
+    })
 }
 
 fn manifest_dir() -> &'static Path {
@@ -55,7 +76,7 @@ fn build_and_run(source: &Path) -> String {
         .arg("-o")
         .arg(&exe)
         .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", runtime_dir().display()))
         .arg("-lcgpredict"));
     run(Command::new(&exe).current_dir(manifest_dir()))
 }

@@ -1,0 +1,3 @@
+module cgpredict
+
+go 1.19
