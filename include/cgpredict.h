@@ -433,6 +433,18 @@ enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph 
 enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
 
 /*
+ Ranks `n` candidate graphs by the predictor, for frameworks that run their own search:
+ writes to `out_order[0..n]` the indices `0..n-1`, best predicted first (by the scores of
+ `cgp_predict`, so by the adapted head after `cgp_predictor_adapt`). Equal scores keep their
+ order; a NaN score ranks last. `out_order` may be NULL only when `n` is 0; nothing is
+ written unless the call succeeds.
+
+ # Safety
+ `p` is valid; `graphs` holds `n` valid graph pointers; `out_order` is valid for `n` writes.
+ */
+enum cgp_status cgp_rank(const struct cgp_predictor *p, const struct cgp_graph *const *graphs, size_t n, size_t *out_order);
+
+/*
  Writes the `k` smallest eigenvalues of the graph's normalized Laplacian, ascending, into
  `out[0..k]` (edge directions are dropped, an isolated node adds an eigenvalue 0, and a
  graph of fewer than `k` nodes gets zeros in front; see `cgpredict::spectral`). The paper

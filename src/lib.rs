@@ -3,7 +3,8 @@
 //! The modules follow the pipeline: [`graph`] (the computation graph), [`import`] (benchmark
 //! specs and ONNX files into graphs), [`spectral`] (spectral distance), [`features`] (graphs
 //! into model inputs), [`runtime`] (prediction with ONNX Runtime), [`metrics`] (rank
-//! correlations for evaluation), and the C ABI in [`ffi`].
+//! correlations for evaluation), [`search`] (predictor-guided architecture search), and the C
+//! ABI in [`ffi`].
 
 pub mod error;
 pub mod features;
@@ -12,6 +13,7 @@ pub mod graph;
 pub mod import;
 pub mod metrics;
 pub mod runtime;
+pub mod search;
 pub mod spectral;
 
 pub use error::{Error, ErrorKind, Result};

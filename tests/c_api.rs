@@ -100,6 +100,13 @@ fn predictor_api_from_c() {
     assert!(output.contains("all checks passed"), "{output}");
 }
 
+/// Needs ONNX Runtime (scripts/fetch-onnxruntime.sh); fails without it.
+#[test]
+fn search_api_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/search_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
 #[test]
 fn spectral_api_from_c() {
     let output = build_and_run(&manifest_dir().join("tests/c/spectral_api.c"));

@@ -14,6 +14,7 @@ mod benchmarks;
 mod graph;
 mod onnx;
 mod predictor;
+mod search;
 mod spectral;
 
 use std::cell::RefCell;

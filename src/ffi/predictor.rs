@@ -15,7 +15,7 @@ use crate::runtime::{Device, Predictor, PredictorOptions};
 /// `cgp_predictor_free`. Any number of threads may call `cgp_predict`, `cgp_embed` and the
 /// getters on one predictor at once; `cgp_predictor_adapt` needs exclusive access.
 pub struct cgp_predictor {
-    predictor: Predictor,
+    pub(super) predictor: Predictor,
 }
 
 /// Where a predictor runs.
@@ -34,7 +34,10 @@ pub enum cgp_device {
 ///
 /// # Safety
 /// `graphs` is valid for reads of `n` pointers, each NULL or a valid graph.
-unsafe fn graph_refs<'a>(graphs: *const *const cgp_graph, n: usize) -> Result<Vec<&'a Graph>> {
+pub(super) unsafe fn graph_refs<'a>(
+    graphs: *const *const cgp_graph,
+    n: usize,
+) -> Result<Vec<&'a Graph>> {
     // SAFETY: the caller's contract.
     let pointers = unsafe { arg_slice(graphs, n, "graphs")? };
     pointers

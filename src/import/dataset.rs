@@ -351,8 +351,9 @@ pub fn op_histogram(graphs: &[Graph]) -> BTreeMap<String, usize> {
     histogram
 }
 
-/// The rows of one family's vendored files.
-fn read_family(data_dir: &Path, family: Family) -> Result<Vec<(Spec, Option<f64>)>> {
+/// The rows of one family's vendored files under `data_dir`: each architecture's spec and
+/// label (accuracy in percent, as in [`Record`]), without building any graph.
+pub fn read_family(data_dir: &Path, family: Family) -> Result<Vec<(Spec, Option<f64>)>> {
     match family {
         Family::Nb101 => read_table(data_dir, "nasbench101/nb101_20001.csv.gz", |row| {
             let spec = Nb101Spec::from_json(row.get("adjacency")?, row.get("ops")?)?;

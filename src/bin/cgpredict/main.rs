@@ -4,6 +4,7 @@ mod benchmarks;
 mod dataset;
 mod graph;
 mod onnx;
+mod search;
 mod spectral;
 
 use std::process::ExitCode;
@@ -28,6 +29,9 @@ enum Command {
     Dataset(dataset::DatasetCommand),
     #[command(flatten)]
     Spectral(spectral::SpectralCommand),
+    /// Architecture search on a benchmark space: random search, regularized evolution and the
+    /// predictor-guided EA, with the best accuracy found, its rank and the oracle queries.
+    Search(search::SearchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Command::Graph(command) => graph::run(command),
         Command::Dataset(command) => dataset::run(command),
         Command::Spectral(command) => spectral::run(command),
+        Command::Search(args) => search::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
