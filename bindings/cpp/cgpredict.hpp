@@ -388,6 +388,19 @@ public:
         return score;
     }
 
+    /// The indices of n graphs (raw handles), best predicted first (cgp_rank).
+    std::vector<std::size_t> rank(const cgp_graph *const *graphs, std::size_t n) const {
+        std::vector<std::size_t> order(n);
+        detail::check(cgp_rank(handle_, graphs, n, order.data()));
+        return order;
+    }
+
+    /// The indices of a batch of graphs, best predicted first.
+    std::vector<std::size_t> rank(const std::vector<Graph> &graphs) const {
+        std::vector<const cgp_graph *> handles = handles_of(graphs.data(), graphs.size());
+        return rank(handles.data(), handles.size());
+    }
+
     /// Writes the embeddings of n graphs (raw handles), row-major n x embedding_dim().
     void embed(const cgp_graph *const *graphs, std::size_t n, float *out, std::size_t out_len) const {
         detail::check(cgp_embed(handle_, graphs, n, out, out_len));

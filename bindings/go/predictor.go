@@ -150,6 +150,31 @@ func (p *Predictor) PredictInto(graphs []*Graph, out []float32) error {
 	return err
 }
 
+// Rank gives the indices of graphs, best predicted first (cgp_rank).
+func (p *Predictor) Rank(graphs []*Graph) ([]int, error) {
+	h, err := handles(graphs)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]C.size_t, len(graphs))
+	var orderPtr *C.size_t
+	if len(order) > 0 {
+		orderPtr = &order[0]
+	}
+	err = p.shared(func(ptr *C.struct_cgp_predictor) C.enum_cgp_status {
+		return C.cgp_rank(ptr, handlesPtr(h), C.size_t(len(h)), orderPtr)
+	})
+	runtime.KeepAlive(graphs)
+	if err != nil {
+		return nil, err
+	}
+	indices := make([]int, len(order))
+	for i, index := range order {
+		indices[i] = int(index)
+	}
+	return indices, nil
+}
+
 // Embed gives the model's embeddings of a batch, row-major len(graphs) x EmbeddingDim().
 func (p *Predictor) Embed(graphs []*Graph) ([]float32, error) {
 	dim, err := p.EmbeddingDim()

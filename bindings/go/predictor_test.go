@@ -86,6 +86,12 @@ func TestABatchScoresAsOneGraphAtATime(t *testing.T) {
 		t.Errorf("into %v, scores %v", out, scores)
 	}
 	expectError(t, p.PredictInto(graphs, out), StatusBufferTooSmall, "3 floats")
+	order := must(p.Rank(graphs))
+	for i := 1; i < len(order); i++ {
+		if scores[order[i-1]] < scores[order[i]] {
+			t.Errorf("rank %v does not follow scores %v", order, scores)
+		}
+	}
 	if empty := must(p.Predict(nil)); len(empty) != 0 {
 		t.Errorf("empty batch gave %v", empty)
 	}

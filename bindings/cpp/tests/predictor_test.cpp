@@ -84,6 +84,12 @@ TEST(Predictor, EveryBatchFormScoresAsOneGraphAtATime) {
     EXPECT_NEAR(buffer[1], scores[0], 1e-5);
 
     EXPECT_TRUE(p.predict(std::vector<cgp::Graph>{}).empty());
+
+    // Rank: indices best predicted first, by the same scores.
+    const std::vector<std::size_t> order = p.rank(graphs);
+    ASSERT_EQ(order.size(), 4u);
+    for (std::size_t i = 1; i < 4; i++) EXPECT_GE(scores[order[i - 1]], scores[order[i]]) << i;
+    EXPECT_EQ(p.rank(handles, 2).size(), 2u);
 }
 
 TEST(Predictor, EmbeddingsAreRowsWithAOneHotOpBlock) {

@@ -20,7 +20,7 @@ export add_node!, add_edge!, node_count, edge_count, param_count, macs, to_json,
 export spectrum, spectral_distance, onnx_last_report_json
 export graph_from_json, graph_from_onnx_file, graph_from_onnx_bytes
 export graph_from_nasbench101, graph_from_nasbench201, graph_from_darts, graph_from_ofa_mbv3
-export device, embedding_dim, predict, predict!, embed, adapt!, library_version
+export device, embedding_dim, predict, predict!, rank, embed, adapt!, library_version
 
 """Path or name of the shared library, fixed when the package is compiled."""
 const libcgpredict = get(ENV, "CGPREDICT_LIBRARY", "libcgpredict")
@@ -405,6 +405,20 @@ function predict!(scores::Vector{Cfloat}, p::Predictor, graphs::AbstractVector{G
                                       (Ptr{cgp_predictor}, Ptr{Ptr{cgp_graph}}, Csize_t, Ptr{Cfloat}, Csize_t),
                                       handle(p), h, length(h), scores, length(scores)))
     return scores
+end
+
+"""
+    rank(p, graphs) -> Vector{Int}
+
+The positions of `graphs` (1-based), best predicted first (`cgp_rank`).
+"""
+function rank(p::Predictor, graphs::AbstractVector{Graph})
+    h = handles(graphs)
+    order = Vector{Csize_t}(undef, length(h))
+    GC.@preserve p graphs check(ccall((:cgp_rank, libcgpredict), Cint,
+                                      (Ptr{cgp_predictor}, Ptr{Ptr{cgp_graph}}, Csize_t, Ptr{Csize_t}),
+                                      handle(p), h, length(h), order))
+    return Int.(order) .+ 1
 end
 
 """

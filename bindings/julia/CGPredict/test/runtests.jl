@@ -154,6 +154,7 @@ const NB201 = [
         predict!(buffer, p, graphs[2:3])
         @test abs(buffer[1] - scores[2]) < 1e-5 && buffer[3] == -1
         @test throws_status(() -> predict!(zeros(Float32, 3), p, graphs), CGP_BUFFER_TOO_SMALL, "3 floats")
+        @test rank(p, graphs) == sortperm(scores; rev=true)
         # One column per graph; the first 32 features are the one-hot op, so they sum to 1.
         e = embed(p, graphs)
         @test size(e) == (52, 4)
