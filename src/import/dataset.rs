@@ -407,13 +407,13 @@ pub fn read_family(data_dir: &Path, family: Family) -> Result<Vec<(Spec, Option<
 }
 
 /// One CSV row with its header, for reading columns by name.
-struct Row<'a> {
+pub(super) struct Row<'a> {
     headers: &'a csv::StringRecord,
     record: &'a csv::StringRecord,
 }
 
 impl Row<'_> {
-    fn get(&self, column: &str) -> Result<&str> {
+    pub(super) fn get(&self, column: &str) -> Result<&str> {
         self.headers
             .iter()
             .position(|name| name == column)
@@ -421,16 +421,24 @@ impl Row<'_> {
             .ok_or_else(|| Error::parse(format!("no column {column:?}")))
     }
 
-    fn number(&self, column: &str) -> Result<f64> {
+    pub(super) fn number(&self, column: &str) -> Result<f64> {
         let text = self.get(column)?;
         text.parse()
             .map_err(|_| Error::parse(format!("column {column}: {text:?} is not a number")))
     }
+
+    /// A number, or `None` for an empty field (a value the file does not give).
+    pub(super) fn optional_number(&self, column: &str) -> Result<Option<f64>> {
+        match self.get(column)? {
+            "" => Ok(None),
+            _ => self.number(column).map(Some),
+        }
+    }
 }
 
-/// Reads a gzipped CSV of `data_dir`, turning each row into a value; errors name the file
-/// and the line.
-fn read_table<T>(
+/// Reads a CSV of `data_dir` (gzipped when its name ends in `.gz`), turning each row into a
+/// value; errors name the file and the line.
+pub(super) fn read_table<T>(
     data_dir: &Path,
     relative: &str,
     mut parse: impl FnMut(&Row) -> Result<T>,
@@ -439,9 +447,12 @@ fn read_table<T>(
     let file =
         std::fs::File::open(&path).map_err(|error| Error::from(error).context(path.display()))?;
     let mut text = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .map_err(|error| Error::from(error).context(path.display()))?;
+    let read = if relative.ends_with(".gz") {
+        flate2::read::GzDecoder::new(file).read_to_string(&mut text)
+    } else {
+        (&file).read_to_string(&mut text)
+    };
+    read.map_err(|error| Error::from(error).context(path.display()))?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader
         .headers()

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::dataset::read_table;
 use super::onnx::{graph_from_onnx_bytes, read_model_file};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::graph::Graph;
 
 /// One published model of the zoo.
@@ -40,73 +41,18 @@ pub fn architecture_of(weights_name: &str) -> &str {
 /// Reads `zoo_dir/manifest.csv` and imports every listed model (`FILE.gz` beside it), in
 /// manifest order, in parallel.
 pub fn load_zoo(zoo_dir: &Path) -> Result<Vec<ZooModel>> {
-    let manifest = zoo_dir.join("manifest.csv");
-    let io = |error: std::io::Error| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read {}: {error}", manifest.display()),
-        )
-    };
-    let text = std::fs::read_to_string(&manifest).map_err(io)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|error| Error::parse(format!("{}: {error}", manifest.display())))?
-        .clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            Error::parse(format!(
-                "{}: no column {name:?} in the header",
-                manifest.display()
-            ))
-        })
-    };
-    let [name_at, file_at, top1_at, params_at, gflops_at] =
-        ["name", "file", "top1", "params", "gflops"].map(column);
-    let (name_at, file_at, top1_at, params_at, gflops_at) =
-        (name_at?, file_at?, top1_at?, params_at?, gflops_at?);
-    let mut rows = Vec::new();
-    for (line, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|error| Error::parse(format!("{}: {error}", manifest.display())))?;
-        let field = |at: usize, what: &str| {
-            record.get(at).ok_or_else(|| {
-                Error::parse(format!(
-                    "{} row {}: no {what} field",
-                    manifest.display(),
-                    line + 1
-                ))
-            })
-        };
-        // An empty field is a value the manifest does not give.
-        let optional = |at: usize, what: &str| -> Result<Option<f64>> {
-            let text = field(at, what)?;
-            if text.is_empty() {
-                return Ok(None);
-            }
-            text.parse::<f64>().map(Some).map_err(|_| {
-                Error::parse(format!(
-                    "{} row {}: {what} {text:?} is not a number",
-                    manifest.display(),
-                    line + 1
-                ))
-            })
-        };
-        let top1 = optional(top1_at, "top1")?.ok_or_else(|| {
-            Error::parse(format!(
-                "{} row {}: top1 is empty",
-                manifest.display(),
-                line + 1
-            ))
-        })?;
-        rows.push((
-            field(name_at, "name")?.to_owned(),
-            field(file_at, "file")?.to_owned(),
+    let rows = read_table(zoo_dir, "manifest.csv", |row| {
+        let top1 = row
+            .optional_number("top1")?
+            .ok_or_else(|| Error::parse("column top1 is empty"))?;
+        Ok((
+            row.get("name")?.to_owned(),
+            row.get("file")?.to_owned(),
             top1,
-            optional(params_at, "params")?.map(|count| count as u64),
-            optional(gflops_at, "gflops")?,
-        ));
-    }
+            row.optional_number("params")?.map(|count| count as u64),
+            row.optional_number("gflops")?,
+        ))
+    })?;
     rows.into_par_iter()
         .map(|(name, file, top1, params, gmacs)| {
             let path = zoo_dir.join(format!("{file}.gz"));
