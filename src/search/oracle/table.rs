@@ -84,30 +84,40 @@ impl<A: Clone + Eq + Hash + Sync + std::fmt::Debug> Oracle<A> for Table<A> {
     }
 }
 
-/// NAS-Bench-201, all 15,625 cells, with their CIFAR-10 test accuracy after 200 epochs
-/// (`data_dir` is the repository's `data/`).
-pub fn nb201_table(data_dir: &Path) -> Result<Table<Nb201Arch>> {
-    let entries = read_family(data_dir, Family::Nb201)?
+/// The labeled rows of `family` as a table, each spec taken apart by `architecture` (which
+/// hands back a spec of another family).
+fn family_table<A: Clone + Eq + Hash>(
+    data_dir: &Path,
+    family: Family,
+    architecture: impl Fn(Spec) -> std::result::Result<A, Spec>,
+) -> Result<Table<A>> {
+    let entries = read_family(data_dir, family)?
         .into_iter()
-        .map(|(spec, label)| match (spec, label) {
-            (Spec::Nb201(arch), Some(accuracy)) => Ok((arch, accuracy)),
-            (spec, _) => Err(Error::parse(format!("unlabeled NB-201 row {spec:?}"))),
+        .map(|(spec, label)| match (architecture(spec), label) {
+            (Ok(architecture), Some(accuracy)) => Ok((architecture, accuracy)),
+            (Ok(_), None) => Err(Error::parse(format!("an unlabeled {family} row"))),
+            (Err(spec), _) => Err(Error::parse(format!("not a {family} row: {spec:?}"))),
         })
         .collect::<Result<Vec<_>>>()?;
     Table::new(entries)
 }
 
+/// NAS-Bench-201, all 15,625 cells, with their CIFAR-10 test accuracy after 200 epochs
+/// (`data_dir` is the repository's `data/`).
+pub fn nb201_table(data_dir: &Path) -> Result<Table<Nb201Arch>> {
+    family_table(data_dir, Family::Nb201, |spec| match spec {
+        Spec::Nb201(arch) => Ok(arch),
+        other => Err(other),
+    })
+}
+
 /// NAS-Bench-101, the 20,001 vendored cells (canonical form), with their CIFAR-10 validation
 /// accuracy after 108 epochs (`data_dir` is the repository's `data/`).
 pub fn nb101_table(data_dir: &Path) -> Result<Table<Nb101Spec>> {
-    let entries = read_family(data_dir, Family::Nb101)?
-        .into_iter()
-        .map(|(spec, label)| match (spec, label) {
-            (Spec::Nb101(cell), Some(accuracy)) => Ok((cell, accuracy)),
-            (spec, _) => Err(Error::parse(format!("unlabeled NB-101 row {spec:?}"))),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Table::new(entries)
+    family_table(data_dir, Family::Nb101, |spec| match spec {
+        Spec::Nb101(cell) => Ok(cell),
+        other => Err(other),
+    })
 }
 
 #[cfg(test)]
