@@ -2,6 +2,7 @@
 // hand or published by the benchmarks, spectra against numpy, ONNX import against the
 // PyTorch exporter's own counts, and errors as cgp::Error with status and message.
 #include "cgpredict.hpp"
+#include "expect_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -38,19 +39,6 @@ cgp::Graph residual_block() {
     const std::uint32_t edges[][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {0, 6}, {6, 7}, {7, 8}};
     for (const auto &e : edges) g.add_edge(e[0], e[1]);
     return g;
-}
-
-// A call must throw cgp::Error with `status` and a message containing `fragment`.
-template <typename F>
-void expect_error(F &&call, cgp::Status status, const std::string &fragment) {
-    try {
-        call();
-        ADD_FAILURE() << "no exception; expected " << cgp::to_string(status) << " with \"" << fragment << "\"";
-    } catch (const cgp::Error &error) {
-        EXPECT_EQ(error.status(), status) << error.what();
-        EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)
-            << "\"" << error.what() << "\" lacks \"" << fragment << "\"";
-    }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // time, embeddings have the one-hot op block that sums to 1, adaptation follows the labels,
 // threads share one predictor, and errors carry status and message.
 #include "cgpredict.hpp"
+#include "expect_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,18 +34,6 @@ std::vector<cgp::Graph> nb201_graphs() {
     std::vector<cgp::Graph> graphs;
     for (const char *arch : archs) graphs.push_back(cgp::Graph::from_nasbench201(arch));
     return graphs;
-}
-
-template <typename F>
-void expect_error(F &&call, cgp::Status status, const std::string &fragment) {
-    try {
-        call();
-        ADD_FAILURE() << "no exception; expected " << cgp::to_string(status) << " with \"" << fragment << "\"";
-    } catch (const cgp::Error &error) {
-        EXPECT_EQ(error.status(), status) << error.what();
-        EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)
-            << "\"" << error.what() << "\" lacks \"" << fragment << "\"";
-    }
 }
 
 }  // namespace
