@@ -33,6 +33,7 @@
 //! checks both.
 
 use std::borrow::Borrow;
+use std::sync::LazyLock;
 
 use crate::graph::{Graph, KNOWN_OPS, Node, NodeId, Op, canonical_parts};
 
@@ -53,7 +54,22 @@ pub fn op_vocabulary() -> Vec<&'static str> {
 }
 
 fn log_size(x: u64, scale: f32) -> f32 {
-    ((x as f64 + 1.0).log2() as f32) / scale
+    log2_1p(x) / scale
+}
+
+/// `log2(1 + x)` in f32, from a table for small `x` (sizes, kernels, weight dimensions mostly
+/// are): `log2` is a large part of featurizing, and the table holds the same values.
+fn log2_1p(x: u64) -> f32 {
+    static TABLE: LazyLock<Vec<f32>> =
+        LazyLock::new(|| (0..4096u64).map(compute_log2_1p).collect());
+    usize::try_from(x)
+        .ok()
+        .and_then(|i| TABLE.get(i).copied())
+        .unwrap_or_else(|| compute_log2_1p(x))
+}
+
+fn compute_log2_1p(x: u64) -> f32 {
+    (x as f64 + 1.0).log2() as f32
 }
 
 /// Features of one node (see the module documentation).
@@ -74,9 +90,10 @@ pub fn node_features(node: &Node) -> [f32; NODE_FEATURES] {
         .into_iter()
         .flatten()
     {
-        push((f64::from(window.max(1)).log2() as f32) / 4.0);
+        // log2(x) = log2(1 + (x - 1)), exactly so in f64 for these sizes.
+        push(log2_1p(u64::from(window.max(1)) - 1) / 4.0);
     }
-    push((f64::from(node.groups.max(1)).log2() as f32) / 12.0);
+    push(log2_1p(u64::from(node.groups.max(1)) - 1) / 12.0);
     push(if node.has_bias { 1.0 } else { 0.0 });
     for index in 0..4 {
         push(
@@ -191,18 +208,23 @@ impl Batch {
     /// computed without building them (building, with its checks and copies, would cost more
     /// than the rules).
     pub fn of_canonical(graphs: &[&Graph]) -> Batch {
-        let mut batch = Batch::default();
-        let mut targets = Vec::new();
-        for graph in graphs {
-            let (nodes, edges) = canonical_parts(graph);
-            let features = whole_graph_features(
-                &nodes,
-                edges.len(),
-                longest_path_forward(nodes.len(), &edges),
-            );
+        let parts: Vec<_> = graphs.iter().map(|graph| canonical_parts(graph)).collect();
+        let nodes: usize = parts.iter().map(|(nodes, _)| nodes.len()).sum();
+        let edges: usize = parts.iter().map(|(_, edges)| edges.len()).sum();
+        let mut batch = Batch {
+            node_features: Vec::with_capacity(nodes * NODE_FEATURES),
+            edge_index: Vec::with_capacity(2 * edges),
+            graph_index: Vec::with_capacity(nodes),
+            graph_features: Vec::with_capacity(graphs.len() * GRAPH_FEATURES),
+            num_graphs: 0,
+        };
+        let mut targets = Vec::with_capacity(edges);
+        for (nodes, edges) in &parts {
+            let features =
+                whole_graph_features(nodes, edges.len(), longest_path_forward(nodes.len(), edges));
             batch.push(
                 nodes.iter().map(|node| &**node),
-                &edges,
+                edges,
                 features,
                 &mut targets,
             );
@@ -279,6 +301,16 @@ mod tests {
         expect(f[one_hot + 18], 4641f64.log2() / 24.0);
         expect(f[one_hot + 19], 1_179_649f64.log2() / 32.0);
         assert_eq!(one_hot + 20, NODE_FEATURES);
+    }
+
+    #[test]
+    fn the_log_table_holds_the_computed_values() {
+        for x in (0..5000u64).chain([u64::MAX / 3, u64::MAX]) {
+            assert_eq!(log2_1p(x).to_bits(), compute_log2_1p(x).to_bits(), "{x}");
+        }
+        for x in 1..5000u32 {
+            assert_eq!(log2_1p(u64::from(x) - 1), f64::from(x).log2() as f32, "{x}");
+        }
     }
 
     #[test]
