@@ -278,7 +278,7 @@ fn add_cuda(builder: &mut SessionBuilder) -> Result<()> {
             ErrorKind::Runtime,
             format!(
                 "the CUDA execution provider is unavailable: {}; {CUDA_NEEDS}",
-                reason.trim_end_matches('.')
+                reason.trim_end().trim_end_matches('.')
             ),
         )
     })
