@@ -1,6 +1,7 @@
 //! Build steps: the C header from the Rust sources (cbindgen), Rust types for the ONNX
-//! protobuf schema (prost-build with protox, so no `protoc` is needed), and the shared
-//! library's SONAME.
+//! protobuf schema (prost-build with protox, so no `protoc` is needed), the shared library's
+//! SONAME, and the bundled default model: when `models/cgpredict-default.onnx` exists, the cfg
+//! `cgp_bundled_model` is set and `src/runtime/bundled.rs` compiles the file into the library.
 //!
 //! The header lands in `$OUT_DIR/cgpredict.h`; `tests/header.rs` fails when the committed
 //! `include/cgpredict.h` differs from it. `CGP_UPDATE_HEADER=1 cargo build` refreshes the
@@ -16,6 +17,20 @@ fn main() {
     generate_header();
     compile_onnx_proto();
     set_soname();
+    detect_bundled_model();
+}
+
+/// Sets `cgp_bundled_model` when the trainer's default model is in the source tree.
+fn detect_bundled_model() {
+    println!("cargo::rustc-check-cfg=cfg(cgp_bundled_model)");
+    // The directory, not the file: cargo reruns a build script on every build while a file it
+    // watches is missing. Adding, replacing or removing the model changes the directory.
+    println!("cargo:rerun-if-changed=models");
+    let crate_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    if crate_dir.join("models/cgpredict-default.onnx").is_file() {
+        println!("cargo:rustc-cfg=cgp_bundled_model");
+    }
 }
 
 /// Names the shared library `libcgpredict.so.MAJOR` in its ELF SONAME (`.so.0.MINOR` before

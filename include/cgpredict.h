@@ -73,7 +73,8 @@ typedef enum cgp_device {
    */
   CGP_DEVICE_CPU = 1,
   /*
-   An NVIDIA GPU; fails when CUDA is unavailable.
+   An NVIDIA GPU through ONNX Runtime's CUDA execution provider; fails when CUDA cannot
+   run.
    */
   CGP_DEVICE_CUDA = 2,
 } cgp_device;
@@ -365,12 +366,15 @@ enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struc
 enum cgp_status cgp_onnx_last_report_json(char **out);
 
 /*
- Opens a model file (`model_path` NULL: the bundled default model; this build has none,
- which is `CGP_MODEL_ERROR`). `device` is a `cgp_device` value; another value is
- `CGP_INVALID_ARGUMENT`. ONNX Runtime's library is found through `ORT_DYLIB_PATH`, the cache
- of `scripts/fetch-onnxruntime.sh`, then the system; a missing or incompatible one is
- `CGP_RUNTIME_ERROR`, as is `CGP_DEVICE_CUDA` without CUDA. A file that is not a cgpredict
- model of this build's feature schema is `CGP_MODEL_ERROR`.
+ Opens a model file. `model_path` NULL asks for the default model: the file that the
+ environment variable `CGPREDICT_MODEL` names, else the model compiled into the library
+ (a build without one gives `CGP_MODEL_ERROR`, saying so). `device` is a `cgp_device` value;
+ another value is `CGP_INVALID_ARGUMENT`. ONNX Runtime's library is found through
+ `ORT_DYLIB_PATH`, the cache of `scripts/fetch-onnxruntime.sh`, then the system; a missing or
+ incompatible one is `CGP_RUNTIME_ERROR`, as is `CGP_DEVICE_CUDA` when CUDA cannot run (a
+ build without the `cuda` feature, no CUDA-enabled ONNX Runtime, libraries, driver or GPU);
+ `CGP_DEVICE_AUTO` then runs on the CPU. A file that is not a cgpredict model of this
+ build's feature schema is `CGP_MODEL_ERROR`.
 
  # Safety
  `model_path` is NULL or NUL-terminated; `out` is valid for a write.

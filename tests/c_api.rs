@@ -64,21 +64,53 @@ fn run(command: &mut Command) -> String {
     text
 }
 
-/// Builds one C source against the library and runs it, returning its output.
-fn build_and_run(source: &Path) -> String {
+/// Builds one C source against the library, telling the test programs what this build
+/// carries (`CGP_TEST_BUNDLED_MODEL`, `CGP_TEST_CUDA_FEATURE`).
+fn build(source: &Path) -> PathBuf {
     let lib = library_dir();
     let exe = scratch_dir().join(source.file_stem().expect("file name"));
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    run(Command::new(compiler)
+    let mut command = Command::new(compiler);
+    command
         .args(["-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-I"])
-        .arg(manifest_dir().join("include"))
+        .arg(manifest_dir().join("include"));
+    if cfg!(cgp_bundled_model) {
+        command.arg("-DCGP_TEST_BUNDLED_MODEL");
+    }
+    if cfg!(feature = "cuda") {
+        command.arg("-DCGP_TEST_CUDA_FEATURE");
+    }
+    run(command
         .arg(source)
         .arg("-o")
         .arg(&exe)
         .arg(format!("-L{}", lib.display()))
         .arg(format!("-Wl,-rpath,{}", runtime_dir().display()))
         .arg("-lcgpredict"));
-    run(Command::new(&exe).current_dir(manifest_dir()))
+    exe
+}
+
+/// A program run from the crate root, without `CGPREDICT_MODEL` from the caller's
+/// environment, so that the default model is the build's. `cargo test` puts the profile
+/// directory on `LD_LIBRARY_PATH`, which wins over the program's run path: the library of this
+/// test run goes first, not a `libcgpredict.so` that `cargo build` left there.
+fn program(exe: &Path) -> Command {
+    let mut search = std::ffi::OsString::from(library_dir());
+    if let Some(rest) = std::env::var_os("LD_LIBRARY_PATH") {
+        search.push(":");
+        search.push(rest);
+    }
+    let mut command = Command::new(exe);
+    command
+        .current_dir(manifest_dir())
+        .env("LD_LIBRARY_PATH", search)
+        .env_remove(cgpredict::runtime::MODEL_ENV);
+    command
+}
+
+/// Builds one C source against the library and runs it, returning its output.
+fn build_and_run(source: &Path) -> String {
+    run(&mut program(&build(source)))
 }
 
 #[test]
@@ -123,6 +155,79 @@ fn c_examples_build_and_run() {
         output.contains("7 nodes, 6 edges, 634 parameters, 442528 MACs"),
         "{output}"
     );
+}
+
+/// The score that `examples/c/predict.c` prints: `NETWORK: score S (...)`.
+fn printed_score(output: &str) -> f32 {
+    output
+        .split_once(": score ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|score| score.parse().ok())
+        .unwrap_or_else(|| panic!("no score in {output:?}"))
+}
+
+/// `examples/c/predict.c` on a real network (ResNet-18 from the vendored torchvision zoo,
+/// decompressed as a user would have it) scores as the library does in process.
+/// Needs ONNX Runtime (scripts/fetch-onnxruntime.sh).
+#[test]
+fn c_predict_example_scores_an_onnx_network() {
+    use cgpredict::runtime::{Device, Predictor, PredictorOptions};
+    use std::io::Read;
+
+    let zipped = manifest_dir().join("data/zoo/torchvision/ResNet18_Weights.IMAGENET1K_V1.onnx.gz");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&zipped).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let network = scratch_dir().join("resnet18.onnx");
+    std::fs::write(&network, bytes).unwrap();
+    let (graph, _) = cgpredict::import::onnx::graph_from_onnx_file(&network).unwrap();
+    let expected = |model: Option<PathBuf>| {
+        let predictor = Predictor::open(&PredictorOptions {
+            model,
+            device: Device::Cpu,
+            ..PredictorOptions::default()
+        })
+        .unwrap();
+        predictor.predict(&[&graph]).unwrap()[0]
+    };
+
+    let exe = build(&manifest_dir().join("examples/c/predict.c"));
+    let model = manifest_dir().join("tests/fixtures/runtime/good.onnx");
+    let output = run(program(&exe).arg(&network).arg(&model));
+    assert!(output.contains("on the CPU"), "{output}");
+    assert!(
+        output.contains(&format!("({} nodes,", graph.node_count())),
+        "{output}"
+    );
+    let want = expected(Some(model));
+    assert!(
+        (printed_score(&output) - want).abs() < 1e-5,
+        "{output} vs {want}"
+    );
+
+    // No model argument: the default model.
+    let default = program(&exe).arg(&network).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&default.stdout),
+        String::from_utf8_lossy(&default.stderr)
+    );
+    if cfg!(cgp_bundled_model) {
+        assert!(default.status.success(), "{text}");
+        assert!(
+            std::env::var_os(cgpredict::runtime::MODEL_ENV).is_none(),
+            "unset CGPREDICT_MODEL to run this test"
+        );
+        let want = expected(None);
+        assert!(
+            (printed_score(&text) - want).abs() < 1e-5,
+            "{text} vs {want}"
+        );
+    } else {
+        assert_eq!(default.status.code(), Some(1), "{text}");
+        assert!(text.contains("no bundled default model"), "{text}");
+    }
 }
 
 #[test]

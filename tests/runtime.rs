@@ -190,32 +190,116 @@ fn files_that_are_not_models_are_refused() {
     let error = Predictor::open(&missing).err().expect("no such file");
     assert_eq!(error.kind, ErrorKind::Io, "{error}");
     assert!(error.message.contains("/nonexistent/model.onnx"), "{error}");
+}
+
+#[cfg(not(cgp_bundled_model))]
+#[test]
+fn without_a_bundled_model_the_default_model_is_an_error_that_says_how_to_fix_it() {
+    assert!(
+        std::env::var_os(cgpredict::runtime::MODEL_ENV).is_none(),
+        "unset CGPREDICT_MODEL to run this test"
+    );
+    assert!(!cgpredict::runtime::has_bundled_model());
     let default = PredictorOptions {
         model: None,
         ..options("good")
     };
     let error = Predictor::open(&default).err().expect("no bundled model");
     assert_eq!(error.kind, ErrorKind::Model, "{error}");
+    for needle in [
+        "no bundled default model",
+        "models/cgpredict-default.onnx",
+        "CGPREDICT_MODEL",
+    ] {
+        assert!(error.message.contains(needle), "{error}");
+    }
+}
+
+/// Runs once the trainer's model is in models/: the bundled bytes are that file, they pass
+/// the metadata checks, and they score like the file.
+#[cfg(cgp_bundled_model)]
+#[test]
+fn the_bundled_model_is_the_file_in_models() {
     assert!(
-        error.message.contains("no bundled default model"),
-        "{error}"
+        std::env::var_os(cgpredict::runtime::MODEL_ENV).is_none(),
+        "unset CGPREDICT_MODEL to run this test"
+    );
+    assert!(cgpredict::runtime::has_bundled_model());
+    let bundled = Predictor::open(&PredictorOptions {
+        model: None,
+        device: Device::Cpu,
+        ..PredictorOptions::default()
+    })
+    .unwrap();
+    assert_eq!(bundled.model_name(), "cgpredict-default.onnx (bundled)");
+    let file = Predictor::open(&PredictorOptions {
+        model: Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/cgpredict-default.onnx"),
+        ),
+        device: Device::Cpu,
+        ..PredictorOptions::default()
+    })
+    .unwrap();
+    assert_eq!(bundled.embedding_dim(), file.embedding_dim());
+    let graphs = graphs(200);
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let scores = bundled.predict(&refs).unwrap();
+    assert_eq!(scores, file.predict(&refs).unwrap());
+    assert!(scores.iter().all(|s| s.is_finite()), "{scores:?}");
+    let distinct: std::collections::BTreeSet<u32> = scores.iter().map(|s| s.to_bits()).collect();
+    assert!(
+        distinct.len() > 100,
+        "the model tells cells apart: {} distinct scores",
+        distinct.len()
     );
 }
 
+/// Without CUDA (a build without the `cuda` feature, or no usable provider, driver or GPU)
+/// asking for it fails clearly and `Auto` runs on the CPU; with CUDA it runs there and agrees
+/// with the CPU.
 #[test]
-fn cuda_fails_clearly_and_auto_falls_back_to_the_cpu() {
-    let cuda = PredictorOptions {
+fn cuda_runs_or_fails_clearly_and_auto_falls_back_to_the_cpu() {
+    let cpu = open("good");
+    let graphs = graphs(64);
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let expected = cpu.predict(&refs).unwrap();
+    let cuda = Predictor::open(&PredictorOptions {
         device: Device::Cuda,
         ..options("good")
-    };
-    let error = Predictor::open(&cuda).err().expect("no CUDA here");
-    assert_eq!(error.kind, ErrorKind::Runtime, "{error}");
-    assert!(error.message.contains("CUDA"), "{error}");
-    let auto = PredictorOptions {
+    });
+    let auto = Predictor::open(&PredictorOptions {
         device: Device::Auto,
         ..options("good")
-    };
-    assert_eq!(Predictor::open(&auto).unwrap().device(), Device::Cpu);
+    })
+    .unwrap();
+    match cuda {
+        Err(error) => {
+            assert_eq!(error.kind, ErrorKind::Runtime, "{error}");
+            assert!(error.message.contains("CUDA"), "{error}");
+            assert!(error.message.contains("onnxruntime-gpu"), "{error}");
+            assert_eq!(auto.device(), Device::Cpu);
+        }
+        Ok(cuda) => {
+            if !cfg!(feature = "cuda") {
+                panic!("CUDA opened in a build without the cuda feature");
+            }
+            assert_eq!(cuda.device(), Device::Cuda);
+            assert_eq!(auto.device(), Device::Cuda);
+            for (k, (a, b)) in cuda
+                .predict(&refs)
+                .unwrap()
+                .iter()
+                .zip(&expected)
+                .enumerate()
+            {
+                assert!((a - b).abs() < 1e-4, "graph {k}: CUDA {a}, CPU {b}");
+            }
+        }
+    }
+    let scores = auto.predict(&refs).unwrap();
+    for (k, (a, b)) in scores.iter().zip(&expected).enumerate() {
+        assert!((a - b).abs() < 1e-4, "graph {k}: auto {a}, CPU {b}");
+    }
 }
 
 /// Spearman's rank correlation (ties get their mean rank).

@@ -32,7 +32,10 @@
 //! new [`SCHEMA_VERSION`]; model files record the version and the vocabulary, and loading
 //! checks both.
 
-use crate::graph::{Graph, KNOWN_OPS, Node, Op};
+use std::borrow::Borrow;
+use std::sync::LazyLock;
+
+use crate::graph::{Graph, KNOWN_OPS, Node, NodeId, Op, canonical_parts};
 
 /// The version of the feature schema described in the module documentation.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,7 +54,22 @@ pub fn op_vocabulary() -> Vec<&'static str> {
 }
 
 fn log_size(x: u64, scale: f32) -> f32 {
-    ((x as f64 + 1.0).log2() as f32) / scale
+    log2_1p(x) / scale
+}
+
+/// `log2(1 + x)` in f32, from a table for small `x` (sizes, kernels, weight dimensions mostly
+/// are): `log2` is a large part of featurizing, and the table holds the same values.
+fn log2_1p(x: u64) -> f32 {
+    static TABLE: LazyLock<Vec<f32>> =
+        LazyLock::new(|| (0..4096u64).map(compute_log2_1p).collect());
+    usize::try_from(x)
+        .ok()
+        .and_then(|i| TABLE.get(i).copied())
+        .unwrap_or_else(|| compute_log2_1p(x))
+}
+
+fn compute_log2_1p(x: u64) -> f32 {
+    (x as f64 + 1.0).log2() as f32
 }
 
 /// Features of one node (see the module documentation).
@@ -72,9 +90,10 @@ pub fn node_features(node: &Node) -> [f32; NODE_FEATURES] {
         .into_iter()
         .flatten()
     {
-        push((f64::from(window.max(1)).log2() as f32) / 4.0);
+        // log2(x) = log2(1 + (x - 1)), exactly so in f64 for these sizes.
+        push(log2_1p(u64::from(window.max(1)) - 1) / 4.0);
     }
-    push((f64::from(node.groups.max(1)).log2() as f32) / 12.0);
+    push(log2_1p(u64::from(node.groups.max(1)) - 1) / 12.0);
     push(if node.has_bias { 1.0 } else { 0.0 });
     for index in 0..4 {
         push(
@@ -90,21 +109,37 @@ pub fn node_features(node: &Node) -> [f32; NODE_FEATURES] {
 
 /// Features of a whole graph (see the module documentation).
 pub fn graph_features(graph: &Graph) -> [f32; GRAPH_FEATURES] {
-    let input_h = graph
-        .nodes()
-        .find(|(_, node)| node.op == Op::Input)
-        .map_or(0, |(_, node)| node.input.h);
-    let output_c = graph
-        .nodes()
-        .filter(|(_, node)| node.op == Op::Output)
+    let nodes: Vec<&Node> = graph.nodes().map(|(_, node)| node).collect();
+    whole_graph_features(&nodes, graph.edge_count(), longest_path(graph))
+}
+
+/// [`graph_features`] from the nodes (in id order), the edge count and the longest path.
+fn whole_graph_features<N: Borrow<Node>>(
+    nodes: &[N],
+    edges: usize,
+    longest_path: u64,
+) -> [f32; GRAPH_FEATURES] {
+    let nodes = || nodes.iter().map(Borrow::borrow);
+    // Saturating sums, as Graph::param_count and Graph::macs.
+    let params = nodes()
+        .map(|node: &Node| node.param_count().unwrap_or(u64::MAX))
+        .fold(0, u64::saturating_add);
+    let macs = nodes()
+        .map(|node: &Node| node.macs().unwrap_or(u64::MAX))
+        .fold(0, u64::saturating_add);
+    let input_h = nodes()
+        .find(|node: &&Node| node.op == Op::Input)
+        .map_or(0, |node| node.input.h);
+    let output_c = nodes()
+        .filter(|node: &&Node| node.op == Op::Output)
         .last()
-        .map_or(0, |(_, node)| node.output.c);
+        .map_or(0, |node| node.output.c);
     [
-        log_size(graph.param_count(), 32.0),
-        log_size(graph.macs(), 40.0),
-        log_size(graph.node_count() as u64, 16.0),
-        log_size(graph.edge_count() as u64, 16.0),
-        log_size(longest_path(graph), 12.0),
+        log_size(params, 32.0),
+        log_size(macs, 40.0),
+        log_size(nodes().count() as u64, 16.0),
+        log_size(edges as u64, 16.0),
+        log_size(longest_path, 12.0),
         log_size(u64::from(input_h), 12.0),
         log_size(u64::from(output_c), 12.0),
     ]
@@ -122,6 +157,18 @@ fn longest_path(graph: &Graph) -> u64 {
         }
     }
     longest
+}
+
+/// [`longest_path`] of nodes `0..count` in topological order, with the edges grouped by
+/// ascending source (as canonical parts are): each node's depth is final before its edges out.
+fn longest_path_forward(count: usize, edges: &[(NodeId, NodeId)]) -> u64 {
+    debug_assert!(edges.iter().all(|&(from, to)| from < to));
+    debug_assert!(edges.is_sorted_by_key(|&(from, _)| from));
+    let mut depth = vec![1u64; count];
+    for &(from, to) in edges {
+        depth[to as usize] = depth[to as usize].max(depth[from as usize] + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// A batch of graphs in the model's input form (see the module documentation).
@@ -142,24 +189,74 @@ impl Batch {
     /// Featurizes `graphs`, each in its own id order.
     pub fn new<'a>(graphs: impl IntoIterator<Item = &'a Graph>) -> Batch {
         let mut batch = Batch::default();
-        let mut sources = Vec::new();
         let mut targets = Vec::new();
         for graph in graphs {
-            let offset = batch.graph_index.len() as i64;
-            for (_, node) in graph.nodes() {
-                batch.node_features.extend(node_features(node));
-                batch.graph_index.push(batch.num_graphs as i64);
-            }
-            for (from, to) in graph.edges() {
-                sources.push(offset + i64::from(from));
-                targets.push(offset + i64::from(to));
-            }
-            batch.graph_features.extend(graph_features(graph));
-            batch.num_graphs += 1;
+            let edges: Vec<(NodeId, NodeId)> = graph.edges().collect();
+            batch.push(
+                graph.nodes().map(|(_, node)| node),
+                &edges,
+                graph_features(graph),
+                &mut targets,
+            );
         }
-        batch.edge_index = sources;
-        batch.edge_index.extend(targets);
+        batch.finish(targets);
         batch
+    }
+
+    /// Featurizes the canonical forms of `graphs` ([`crate::graph::canonicalize`]), as the
+    /// runtime feeds its models: the same batch as [`Batch::new`] on the canonical graphs,
+    /// computed without building them (building, with its checks and copies, would cost more
+    /// than the rules).
+    pub fn of_canonical(graphs: &[&Graph]) -> Batch {
+        let parts: Vec<_> = graphs.iter().map(|graph| canonical_parts(graph)).collect();
+        let nodes: usize = parts.iter().map(|(nodes, _)| nodes.len()).sum();
+        let edges: usize = parts.iter().map(|(_, edges)| edges.len()).sum();
+        let mut batch = Batch {
+            node_features: Vec::with_capacity(nodes * NODE_FEATURES),
+            edge_index: Vec::with_capacity(2 * edges),
+            graph_index: Vec::with_capacity(nodes),
+            graph_features: Vec::with_capacity(graphs.len() * GRAPH_FEATURES),
+            num_graphs: 0,
+        };
+        let mut targets = Vec::with_capacity(edges);
+        for (nodes, edges) in &parts {
+            let features =
+                whole_graph_features(nodes, edges.len(), longest_path_forward(nodes.len(), edges));
+            batch.push(
+                nodes.iter().map(|node| &**node),
+                edges,
+                features,
+                &mut targets,
+            );
+        }
+        batch.finish(targets);
+        batch
+    }
+
+    /// Appends one graph: node rows, sources (targets collected apart), whole-graph row.
+    fn push<'a>(
+        &mut self,
+        nodes: impl Iterator<Item = &'a Node>,
+        edges: &[(NodeId, NodeId)],
+        features: [f32; GRAPH_FEATURES],
+        targets: &mut Vec<i64>,
+    ) {
+        let offset = self.graph_index.len() as i64;
+        for node in nodes {
+            self.node_features.extend(node_features(node));
+            self.graph_index.push(self.num_graphs as i64);
+        }
+        for &(from, to) in edges {
+            self.edge_index.push(offset + i64::from(from));
+            targets.push(offset + i64::from(to));
+        }
+        self.graph_features.extend(features);
+        self.num_graphs += 1;
+    }
+
+    /// Puts the targets after the sources: `edge_index` is `[2, E]`.
+    fn finish(&mut self, targets: Vec<i64>) {
+        self.edge_index.extend(targets);
     }
 
     pub fn num_nodes(&self) -> usize {
@@ -207,6 +304,16 @@ mod tests {
     }
 
     #[test]
+    fn the_log_table_holds_the_computed_values() {
+        for x in (0..5000u64).chain([u64::MAX / 3, u64::MAX]) {
+            assert_eq!(log2_1p(x).to_bits(), compute_log2_1p(x).to_bits(), "{x}");
+        }
+        for x in 1..5000u32 {
+            assert_eq!(log2_1p(u64::from(x) - 1), f64::from(x).log2() as f32, "{x}");
+        }
+    }
+
+    #[test]
     fn unknown_ops_share_the_last_one_hot_slot() {
         let mut g = Graph::new();
         g.add_node(Node::same_shape(
@@ -232,6 +339,61 @@ mod tests {
             previous = Some(id);
         }
         g
+    }
+
+    /// The runtime's path (canonical parts, never built) featurizes exactly as building the
+    /// canonical graphs does, on networks that exercise every canonicalization rule.
+    #[test]
+    fn of_canonical_featurizes_as_the_canonical_graphs() {
+        use crate::graph::canonicalize;
+        use crate::import::Nb101Spec;
+        use crate::import::darts::{Genotype, darts};
+        use crate::import::nasbench201::nasbench201;
+        use crate::import::ofa::ofa_mbv3;
+
+        let mut graphs: Vec<Graph> = (0..15625)
+            .step_by(97)
+            .map(|i| {
+                let ops = [
+                    "none",
+                    "skip_connect",
+                    "nor_conv_1x1",
+                    "nor_conv_3x3",
+                    "avg_pool_3x3",
+                ];
+                let op = |k: u32| ops[(i / 5usize.pow(k)) % 5];
+                let arch = format!(
+                    "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
+                    op(0),
+                    op(1),
+                    op(2),
+                    op(3),
+                    op(4),
+                    op(5)
+                );
+                nasbench201(&arch, 10).unwrap()
+            })
+            .collect();
+        let genotype = r#"{"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 1], ["skip_connect", 0], ["skip_connect", 0], ["dil_conv_3x3", 2]], "reduce": [["max_pool_3x3", 0], ["max_pool_3x3", 1], ["skip_connect", 2], ["max_pool_3x3", 1], ["max_pool_3x3", 0], ["skip_connect", 2], ["skip_connect", 2], ["max_pool_3x3", 1]]}"#;
+        graphs.push(darts(&Genotype::from_json(genotype).unwrap()).unwrap());
+        graphs.push(ofa_mbv3(&[5; 20], &[4; 20], &[2, 3, 4, 3, 2], 192).unwrap());
+        let cell = Nb101Spec::from_json(
+            "[[0,1,1,0],[0,0,0,1],[0,0,0,1],[0,0,0,0]]",
+            r#"["input","conv3x3-bn-relu","maxpool3x3","output"]"#,
+        )
+        .unwrap();
+        graphs.push(cell.to_graph().unwrap());
+        graphs.push(chain(&[
+            Op::Input,
+            Op::Identity,
+            Op::Relu,
+            Op::Flatten,
+            Op::Output,
+        ]));
+
+        let canonical: Vec<Graph> = graphs.iter().map(canonicalize).collect();
+        let refs: Vec<&Graph> = graphs.iter().collect();
+        assert_eq!(Batch::of_canonical(&refs), Batch::new(&canonical));
     }
 
     #[test]

@@ -31,8 +31,11 @@
 //! Nothing else changes: op types, shapes, kernels, parameters of the other nodes.
 //! [`is_isomorphic`] compares two graphs up to node numbering.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use petgraph::algo::is_isomorphic_matching;
 
@@ -41,31 +44,38 @@ use crate::error::{Error, Result};
 
 /// The canonical form of `graph` (see the module documentation for the rules).
 pub fn canonicalize(graph: &Graph) -> Graph {
-    let nodes = graph.nodes().map(|(_, node)| node.clone()).collect();
+    // The rules only remove nodes, rewire edges forward and set fields to values that a
+    // valid node accepts, so a valid graph always has a valid canonical form.
+    borrowed_work(graph)
+        .into_graph()
+        .expect("the canonical form of a valid graph is valid")
+}
+
+/// The canonical form of `graph` as [`canonicalize`] would build it, without building it: its
+/// nodes in the order of the canonical graph's ids and its edges in the order that graph
+/// stores them. Nodes that the rules leave alone are borrowed from `graph`. For the
+/// featurizer, to which building (validating, copying names) would cost more than the rules.
+pub(crate) fn canonical_parts(graph: &Graph) -> (Vec<Cow<'_, Node>>, Vec<(NodeId, NodeId)>) {
+    borrowed_work(graph).into_parts()
+}
+
+fn borrowed_work(graph: &Graph) -> Work<'_> {
+    let nodes = graph.nodes().map(|(_, node)| Cow::Borrowed(node)).collect();
     let edges: Vec<(usize, usize)> = graph
         .edges()
         .map(|(from, to)| (from as usize, to as usize))
         .collect();
-    // The rules only remove nodes, rewire edges forward and set fields to values that a
-    // valid node accepts, so a valid graph always has a valid canonical form.
-    canonical_graph(nodes, &edges).expect("the canonical form of a valid graph is valid")
+    let mut work = Work::new(nodes, &edges).expect("a valid graph's edges join its nodes");
+    work.apply_rules();
+    work
 }
 
 /// The canonical form of the graph with these nodes and edges (indices into `nodes`),
 /// checking every node and edge as [`Graph::add_node`] and [`Graph::add_edge`] do. For
 /// importers, which would otherwise build and check the graph twice.
 pub(crate) fn canonical_graph(nodes: Vec<Node>, edges: &[(usize, usize)]) -> Result<Graph> {
-    let mut work = Work::new(nodes, edges)?;
-    loop {
-        let changed = work.remove_layout_nodes()
-            | work.fold_batch_norms()
-            | work.flatten_sums()
-            | work.merge_duplicates()
-            | work.simplify_zeros();
-        if !changed {
-            break;
-        }
-    }
+    let mut work = Work::new(nodes.into_iter().map(Cow::Owned).collect(), edges)?;
+    work.apply_rules();
     work.into_graph()
 }
 
@@ -134,20 +144,74 @@ impl Signature {
     }
 }
 
-/// A mutable copy of a graph: nodes that can be removed, edges as sets.
-struct Work {
-    nodes: Vec<Option<Node>>,
-    preds: Vec<BTreeSet<usize>>,
-    succs: Vec<BTreeSet<usize>>,
+/// A set of node ids as a sorted vector: the sets here hold a few ids each, and a vector costs
+/// one allocation where a `BTreeSet` costs a node of eleven slots. Iterates in ascending order.
+#[derive(Debug, Clone, Default)]
+struct IdSet(Vec<usize>);
+
+impl IdSet {
+    fn insert(&mut self, id: usize) {
+        if let Err(at) = self.0.binary_search(&id) {
+            self.0.insert(at, id);
+        }
+    }
+
+    fn remove(&mut self, id: &usize) {
+        if let Ok(at) = self.0.binary_search(id) {
+            self.0.remove(at);
+        }
+    }
+
+    fn first(&self) -> Option<&usize> {
+        self.0.first()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, usize> {
+        self.0.iter()
+    }
 }
 
-impl Work {
-    fn new(nodes: Vec<Node>, edges: &[(usize, usize)]) -> Result<Work> {
+impl<'s> IntoIterator for &'s IdSet {
+    type Item = &'s usize;
+    type IntoIter = std::slice::Iter<'s, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for IdSet {
+    type Item = usize;
+    type IntoIter = std::vec::IntoIter<usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// A mutable copy of a graph: nodes that can be removed, edges as sets. Nodes are copied only
+/// when a rule changes them.
+struct Work<'a> {
+    nodes: Vec<Option<Cow<'a, Node>>>,
+    preds: Vec<IdSet>,
+    succs: Vec<IdSet>,
+}
+
+impl<'a> Work<'a> {
+    fn new(nodes: Vec<Cow<'a, Node>>, edges: &[(usize, usize)]) -> Result<Work<'a>> {
         let count = nodes.len();
         let mut work = Work {
             nodes: nodes.into_iter().map(Some).collect(),
-            preds: vec![BTreeSet::new(); count],
-            succs: vec![BTreeSet::new(); count],
+            preds: vec![IdSet::default(); count],
+            succs: vec![IdSet::default(); count],
         };
         for &(from, to) in edges {
             if from >= count || to >= count || from == to {
@@ -158,6 +222,20 @@ impl Work {
             work.link(from, to);
         }
         Ok(work)
+    }
+
+    /// Applies the rules until none applies.
+    fn apply_rules(&mut self) {
+        loop {
+            let changed = self.remove_layout_nodes()
+                | self.fold_batch_norms()
+                | self.flatten_sums()
+                | self.merge_duplicates()
+                | self.simplify_zeros();
+            if !changed {
+                break;
+            }
+        }
     }
 
     fn link(&mut self, from: usize, to: usize) {
@@ -229,7 +307,7 @@ impl Work {
             };
             if fits && self.succs[conv].len() == 1 {
                 if let Some(c) = self.nodes[conv].as_mut() {
-                    c.has_bias = true;
+                    c.to_mut().has_bias = true;
                 }
                 self.bypass(id);
                 changed = true;
@@ -264,7 +342,9 @@ impl Work {
 
     fn merge_duplicates(&mut self) -> bool {
         let mut changed = false;
-        let mut seen: HashMap<(Signature, Vec<usize>), usize> = HashMap::new();
+        // foldhash, not SipHash: these keys come from the library's own graphs, and hashing
+        // is the bulk of canonicalization's time on NAS-Bench cells otherwise.
+        let mut seen: HashMap<(Signature, Vec<usize>), usize> = HashMap::with_capacity(64);
         for id in self.topological_order() {
             let Some(node) = &self.nodes[id] else {
                 continue;
@@ -335,7 +415,7 @@ impl Work {
                         self.link(source, id);
                     }
                     if let Some(node) = self.nodes[id].as_mut() {
-                        node.op = Op::Zero;
+                        node.to_mut().op = Op::Zero;
                     }
                 }
                 1 => self.bypass(id),
@@ -354,7 +434,7 @@ impl Work {
 
     /// Live node ids in topological order, ties broken by the smaller id.
     fn topological_order(&self) -> Vec<usize> {
-        let mut pending: Vec<usize> = self.preds.iter().map(BTreeSet::len).collect();
+        let mut pending: Vec<usize> = self.preds.iter().map(IdSet::len).collect();
         let mut ready: BinaryHeap<Reverse<usize>> = (0..self.nodes.len())
             .filter(|&id| self.nodes[id].is_some() && pending[id] == 0)
             .map(Reverse)
@@ -372,7 +452,8 @@ impl Work {
         order
     }
 
-    fn into_graph(mut self) -> Result<Graph> {
+    /// Live nodes in topological order (the canonical ids), or an error naming the cycle.
+    fn canonical_order(&self) -> Result<Vec<usize>> {
         let order = self.topological_order();
         let live = self.nodes.iter().filter(|node| node.is_some()).count();
         if order.len() < live {
@@ -381,12 +462,18 @@ impl Work {
                 live - order.len()
             )));
         }
+        Ok(order)
+    }
+
+    fn into_graph(mut self) -> Result<Graph> {
+        let order = self.canonical_order()?;
         let mut ids: Vec<NodeId> = vec![0; self.nodes.len()];
         let mut graph = Graph::new();
         for &id in &order {
             let Some(node) = self.nodes[id].take() else {
                 continue;
             };
+            let node = node.into_owned();
             let name = node.name.clone();
             ids[id] = graph
                 .add_node(node)
@@ -398,6 +485,27 @@ impl Work {
             }
         }
         Ok(graph)
+    }
+
+    /// What [`Work::into_graph`] would add to the graph, in the same order. Only for work on
+    /// a valid graph, whose canonical form is valid (so nothing needs checking).
+    fn into_parts(mut self) -> (Vec<Cow<'a, Node>>, Vec<(NodeId, NodeId)>) {
+        let order = self
+            .canonical_order()
+            .expect("a valid graph's canonical form is acyclic");
+        let mut ids: Vec<NodeId> = vec![0; self.nodes.len()];
+        let mut nodes = Vec::with_capacity(order.len());
+        for &id in &order {
+            if let Some(node) = self.nodes[id].take() {
+                ids[id] = nodes.len() as NodeId;
+                nodes.push(node);
+            }
+        }
+        let mut edges = Vec::new();
+        for &id in &order {
+            edges.extend(self.succs[id].iter().map(|&s| (ids[id], ids[s])));
+        }
+        (nodes, edges)
     }
 }
 

@@ -14,7 +14,7 @@ use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-pub(crate) use canonical::canonical_graph;
+pub(crate) use canonical::{canonical_graph, canonical_parts};
 pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
 pub use node::{Node, Shape};

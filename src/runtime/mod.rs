@@ -26,9 +26,11 @@
 //! Graphs are put in canonical form ([`crate::graph::canonicalize`]) before featurizing.
 
 pub mod adapt;
+pub mod default_model;
 pub mod loader;
 mod predictor;
 
+pub use default_model::{MODEL_ENV, has_bundled_model};
 pub use predictor::{Device, Predictor, PredictorOptions};
 
 /// Metadata key of the feature schema version the model was trained on.

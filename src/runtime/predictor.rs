@@ -1,20 +1,20 @@
 //! [`Predictor`]: a model file in an ONNX Runtime session pool.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use ort::environment::Environment;
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::TensorRef;
 
 use super::adapt::RidgeHead;
-use super::loader;
 use super::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
+use super::{default_model, loader};
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::{self, Batch, GRAPH_FEATURES, NODE_FEATURES};
 use crate::graph::Graph;
-use crate::graph::canonicalize;
 
 /// Where a predictor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,15 +23,30 @@ pub enum Device {
     Auto,
     /// The CPU.
     Cpu,
-    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider; fails when unavailable.
-    /// This build has no CUDA support (the `ort` `cuda` feature is off), so it always fails.
+    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider (cargo feature `cuda`);
+    /// opening fails with a runtime error when the provider cannot run: a build without the
+    /// feature, an ONNX Runtime without the provider library, missing CUDA or cuDNN libraries,
+    /// no driver or no GPU.
     Cuda,
+}
+
+impl Device {
+    /// The lower-case name used on the command line: `auto`, `cpu` or `cuda`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Auto => "auto",
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        }
+    }
 }
 
 /// How to open a [`Predictor`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PredictorOptions {
-    /// The model file; `None` asks for the bundled default model.
+    /// The model file; `None` asks for the default model: the file that the `CGPREDICT_MODEL`
+    /// environment variable names, else the model compiled into the library (see
+    /// [`super::default_model`]).
     pub model: Option<PathBuf>,
     /// Where to run.
     pub device: Device,
@@ -62,7 +77,8 @@ impl Default for PredictorOptions {
 /// the pool grows to the peak number of concurrent calls.
 pub struct Predictor {
     environment: Environment,
-    model: Arc<[u8]>,
+    model: Cow<'static, [u8]>,
+    name: String,
     device: Device,
     intra_threads: usize,
     sessions: Mutex<Vec<Session>>,
@@ -78,53 +94,58 @@ fn model_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Model, message)
 }
 
+/// What CUDA needs, said in every CUDA failure.
+const CUDA_NEEDS: &str = "CUDA needs cgpredict built with the `cuda` feature, ONNX Runtime from \
+                          the onnxruntime-gpu wheel (libonnxruntime_providers_cuda.so beside \
+                          libonnxruntime.so), the CUDA 13 and cuDNN 9 libraries on the loader \
+                          path, an NVIDIA driver and a GPU; use the CPU otherwise";
+
 impl Predictor {
-    /// Opens `model` (see [`PredictorOptions`]); checks that the file is a cgpredict model of
-    /// this build's feature schema (see the metadata keys in [`super`]).
+    /// Opens `options.model`, or the default model when it is `None` (see
+    /// [`PredictorOptions::model`]); checks that it is a cgpredict model of this build's
+    /// feature schema (see the metadata keys in [`super`]).
     pub fn open(options: &PredictorOptions) -> Result<Predictor> {
-        let model = match &options.model {
-            Some(path) => {
-                std::fs::read(path).map_err(|error| Error::from(error).context(path.display()))?
-            }
-            None => {
-                return Err(model_error(
-                    "no bundled default model in this build; give a model file",
-                ));
-            }
-        };
-        let name = options.model.as_deref().map_or_else(
-            || "the default model".to_owned(),
-            |p| p.display().to_string(),
-        );
-        Predictor::from_bytes(model.into(), &name, options)
-            .map_err(|error| error.context(format!("model {name}")))
+        let (model, name) = default_model::model_bytes(options.model.as_deref())?;
+        let context = format!("model {name}");
+        Predictor::from_bytes(model, name, options).map_err(|error| error.context(context))
     }
 
-    fn from_bytes(model: Arc<[u8]>, name: &str, options: &PredictorOptions) -> Result<Predictor> {
+    fn from_bytes(
+        model: Cow<'static, [u8]>,
+        name: String,
+        options: &PredictorOptions,
+    ) -> Result<Predictor> {
         let environment = loader::ensure_loaded(options.runtime.as_deref())?;
         let intra_threads = options.intra_threads.max(1);
+        let session = |device| new_session(&environment, &model, device, intra_threads);
         let (session, device) = match options.device {
-            Device::Cpu => (
-                new_session(&environment, &model, Device::Cpu, intra_threads)?,
-                Device::Cpu,
-            ),
-            Device::Cuda => (
-                new_session(&environment, &model, Device::Cuda, intra_threads)?,
-                Device::Cuda,
-            ),
-            Device::Auto => match new_session(&environment, &model, Device::Cuda, intra_threads) {
-                Ok(session) => (session, Device::Cuda),
-                Err(error) if error.kind == ErrorKind::Runtime => (
-                    new_session(&environment, &model, Device::Cpu, intra_threads)?,
-                    Device::Cpu,
-                ),
-                Err(error) => return Err(error),
+            Device::Cpu => (session(Device::Cpu)?, Device::Cpu),
+            Device::Cuda => match session(Device::Cuda) {
+                Ok(cuda) => (cuda, Device::Cuda),
+                Err(error) if error.kind == ErrorKind::Runtime => return Err(error),
+                Err(error) => {
+                    // The CUDA session refused the model: the CPU tells whether the model or
+                    // the CUDA provider is at fault (a model error from the CPU wins).
+                    session(Device::Cpu)?;
+                    return Err(Error::new(
+                        ErrorKind::Runtime,
+                        format!(
+                            "the CUDA execution provider cannot run the model: {}; {CUDA_NEEDS}",
+                            error.message
+                        ),
+                    ));
+                }
+            },
+            Device::Auto => match session(Device::Cuda) {
+                Ok(cuda) => (cuda, Device::Cuda),
+                Err(_) => (session(Device::Cpu)?, Device::Cpu),
             },
         };
-        let embedding_dim = check_model(&session, name)?;
+        let embedding_dim = check_model(&session, &name)?;
         Ok(Predictor {
             environment,
             model,
+            name,
             device,
             intra_threads,
             sessions: Mutex::new(vec![session]),
@@ -133,11 +154,17 @@ impl Predictor {
         })
     }
 
-    /// The device that runs the model (never [`Device::Auto`]).
+    /// The device that runs the model (never [`Device::Auto`]). `Cuda` means that ONNX
+    /// Runtime's CUDA execution provider took the session; ONNX Runtime may still place
+    /// single operators it has no CUDA kernel for on the CPU.
     pub fn device(&self) -> Device {
         self.device
     }
 
+    /// Where the model came from: its path, or `cgpredict-default.onnx (bundled)`.
+    pub fn model_name(&self) -> &str {
+        &self.name
+    }
     /// The width `D` of the model's embeddings.
     pub fn embedding_dim(&self) -> usize {
         self.embedding_dim
@@ -183,8 +210,7 @@ impl Predictor {
         }
         // The model saw canonical graphs in training: the same network written in two ways
         // (a folded batch norm, a flatten) must score the same.
-        let canonical: Vec<Graph> = graphs.iter().map(|graph| canonicalize(graph)).collect();
-        let batch = Batch::new(&canonical);
+        let batch = Batch::of_canonical(graphs);
         let mut session = self.take_session()?;
         let outcome = run_session(&mut session, &batch, self.embedding_dim);
         self.sessions
@@ -219,18 +245,15 @@ fn new_session(
     intra_threads: usize,
 ) -> Result<Session> {
     let fail = |error: ort::Error<_>| runtime_error("cannot set up an ONNX Runtime session", error);
-    if device == Device::Cuda {
-        return Err(Error::new(
-            ErrorKind::Runtime,
-            "CUDA was asked for but this build of cgpredict has no CUDA support; use the CPU",
-        ));
-    }
     let mut builder = Session::builder(environment)
         .map_err(|error| runtime_error("cannot create an ONNX Runtime session", error))?
         .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(fail)?
         .with_intra_threads(intra_threads)
         .map_err(fail)?;
+    if device == Device::Cuda {
+        add_cuda(&mut builder)?;
+    }
     builder.commit_from_memory(model).map_err(|error| {
         let text = error.to_string();
         if text.contains("Protobuf parsing failed") || text.contains("INVALID_PROTOBUF") {
@@ -242,6 +265,31 @@ fn new_session(
             )
         }
     })
+}
+
+/// Registers ONNX Runtime's CUDA execution provider, failing when it cannot: `ort` would
+/// only log the failure and fall back to the CPU.
+#[cfg(feature = "cuda")]
+fn add_cuda(builder: &mut SessionBuilder) -> Result<()> {
+    use ort::ep::ExecutionProvider;
+    ort::ep::CUDA::default().register(builder).map_err(|error| {
+        let reason = error.to_string();
+        Error::new(
+            ErrorKind::Runtime,
+            format!(
+                "the CUDA execution provider is unavailable: {}; {CUDA_NEEDS}",
+                reason.trim_end().trim_end_matches('.')
+            ),
+        )
+    })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn add_cuda(_: &mut SessionBuilder) -> Result<()> {
+    Err(Error::new(
+        ErrorKind::Runtime,
+        format!("CUDA was asked for but this build of cgpredict has no CUDA support; {CUDA_NEEDS}"),
+    ))
 }
 
 /// Checks the metadata and the input/output names; returns the embedding width.

@@ -152,7 +152,9 @@ fn render(command: BenchmarkCommand) -> Result<String> {
     })
 }
 
-fn nasbench101(adjacency: &str, ops: &str, prune: bool) -> Result<Graph> {
+/// The NAS-Bench-101 network of a cell given as JSON texts (see `Nb101Spec::from_json`),
+/// pruned first when `prune`.
+pub fn nasbench101(adjacency: &str, ops: &str, prune: bool) -> Result<Graph> {
     let spec = if prune {
         Nb101Spec::pruned_from_json(adjacency, ops)?
     } else {
