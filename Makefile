@@ -13,21 +13,21 @@ PROFILE_DIR = target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
 # Where test-bindings stages its install and builds the C++ and Go programs.
 BINDINGS_DIR = $(CURDIR)/target/bindings
 
-.PHONY: all build test test-bindings lint header install
+.PHONY: all build test test-bindings lint header install train-default eval
 
 all: build
 
 build:
 	$(CARGO) build --release
 
-# Every test: Rust unit and integration tests, the C programs under tests/c and examples/c
+# Every test (the trainer's too, hence `--features train`): Rust unit and integration tests, the C programs under tests/c and examples/c
 # (compiled by tests/c_api.rs), the header check (tests/header.rs), the bindings' completeness
 # checks (tests/bindings.rs), then the bindings themselves (test-bindings). The runtime tests need
 # ONNX Runtime's shared library, which the fetch script puts in the cache (once).
 # Benchmarks are type-checked by `make lint` and run by `cargo bench`, not here.
 test:
 	scripts/fetch-onnxruntime.sh
-	$(CARGO) test --lib --bins --tests --examples
+	$(CARGO) test --features train --lib --bins --tests --examples
 	$(CARGO) test --doc
 	$(MAKE) test-bindings
 
@@ -50,8 +50,20 @@ install:
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features train -- -D warnings
 
 # Regenerates include/cgpredict.h after a change to the C ABI.
 header:
 	CGP_UPDATE_HEADER=1 $(CARGO) build
+
+# The default model (README: Training): trains on every labeled family and writes
+# models/cgpredict-default.onnx, which build.rs then compiles into the library.
+train-default:
+	$(CARGO) build --release --features train --bin cgpredict-train
+	target/release/cgpredict-train train --config configs/default.json --out-dir runs/default \
+	  --model models/cgpredict-default.onnx
+
+# Table 1 (README: Table 1): every target family, method and seed; writes docs/eval/.
+eval:
+	$(CARGO) build --release --features train --bin cgpredict-train
+	target/release/cgpredict-train eval --config configs/eval.json --out-dir docs/eval

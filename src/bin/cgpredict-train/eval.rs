@@ -1,0 +1,397 @@
+//! `cgpredict-train eval`: the paper's Table 1 on the vendored data. For each target family,
+//! each method trains on the other families (plus the target's unlabeled graphs for
+//! pre-training), then fine-tunes on a few target labels with several seeds and ranks the
+//! rest; the zero-cost proxies are scored on their subsets.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
+use cgpredict::metrics::{kendall_tau, spearman};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::config::{FinetuneConfig, TrainConfig};
+use crate::pipeline::{FamilyCache, load_target, train_sources, tune_target};
+use crate::plot;
+use crate::train::predict;
+
+/// An evaluation: a base training config varied per target and method.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Model, pre-training and fit settings; its `finetune` is the fine-tuning template
+    /// (family, shots and test size come from each target). Families are set per target.
+    pub base: TrainConfig,
+    pub targets: Vec<EvalTarget>,
+    pub methods: Vec<EvalMethod>,
+    /// Fine-tuning seeds per target and method.
+    pub seeds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalTarget {
+    pub family: String,
+    pub shots: usize,
+    #[serde(default)]
+    pub test_graphs: Option<usize>,
+    /// The labeled source families.
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalMethod {
+    pub name: String,
+    /// Contrastive pre-training first (CL); without it the GNN is trained end to end.
+    pub pretrain: bool,
+    pub fit_encoder_learning_rate_scale: f64,
+    pub finetune_encoder_learning_rate_scale: f64,
+}
+
+/// The paper's Table 1 (SRCC on NB-101, NB-201, NB-301).
+const PAPER: [(&str, [f64; 3]); 8] = [
+    ("synflow", [0.361, 0.823, -0.210]),
+    ("jacov", [0.358, 0.859, -0.190]),
+    ("fisher", [-0.277, 0.687, -0.305]),
+    ("grad_norm", [-0.256, 0.714, -0.339]),
+    ("grasp", [0.245, 0.637, -0.055]),
+    ("snip", [-0.165, 0.718, -0.336]),
+    ("GNN-fine-tune", [0.542, 0.884, 0.872]),
+    ("CL-fine-tune", [0.553, 0.917, 0.892]),
+];
+const PAPER_FAMILIES: [&str; 3] = ["nb101", "nb201", "nb301"];
+
+/// Results of one method on one target over the seeds.
+#[derive(Debug, Clone, Serialize)]
+struct Cell {
+    method: String,
+    family: String,
+    srcc: Vec<f64>,
+    kendall_tau: Vec<f64>,
+    shots: usize,
+    test_graphs: usize,
+    seconds: f64,
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, variance.sqrt())
+}
+
+impl EvalConfig {
+    fn read(path: &Path) -> Result<EvalConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("config {}: {error}", path.display()))?;
+        let config: EvalConfig = serde_json::from_str(&text)
+            .map_err(|error| format!("config {}: {error}", path.display()))?;
+        if config.base.finetune.is_none() {
+            return Err(format!(
+                "config {}: base.finetune is the fine-tuning template and is required",
+                path.display()
+            ));
+        }
+        if config.seeds == 0 || config.targets.is_empty() || config.methods.is_empty() {
+            return Err(format!(
+                "config {}: seeds, targets and methods must not be empty",
+                path.display()
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The training config of one method on one target.
+    fn train_config(&self, target: &EvalTarget, method: &EvalMethod) -> TrainConfig {
+        let mut config = self.base.clone();
+        if let Some(pretrain) = &mut config.pretrain {
+            pretrain.families = target.sources.clone();
+            pretrain.families.push(target.family.clone());
+        }
+        if !method.pretrain {
+            config.pretrain = None;
+        }
+        config.fit.families = target.sources.clone();
+        config.fit.encoder_learning_rate_scale = method.fit_encoder_learning_rate_scale;
+        let template = self.base.finetune.as_ref().expect("checked on read");
+        config.finetune = Some(FinetuneConfig {
+            family: target.family.clone(),
+            shots: target.shots,
+            test_graphs: target.test_graphs,
+            encoder_learning_rate_scale: method.finetune_encoder_learning_rate_scale,
+            ..template.clone()
+        });
+        config
+    }
+}
+
+pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let config = EvalConfig::read(config_path)?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|error| format!("creating {}: {error}", out_dir.display()))?;
+    let device = Device::flex().autodiff();
+    let mut cache = FamilyCache::default();
+    let mut cells = Vec::new();
+    for target in &config.targets {
+        for method in &config.methods {
+            let run_started = Instant::now();
+            let train_config = config.train_config(target, method);
+            eprintln!("== {} on {}", method.name, target.family);
+            let trained = train_sources(&train_config, &mut cache, &device)?;
+            let target_data = load_target(&train_config, &mut cache)?.expect("finetune is set");
+            let finetune = train_config.finetune.as_ref().expect("finetune is set");
+            let mut tuned_cell = Cell {
+                method: method.name.clone(),
+                family: target.family.clone(),
+                srcc: Vec::new(),
+                kendall_tau: Vec::new(),
+                shots: 0,
+                test_graphs: 0,
+                seconds: 0.0,
+            };
+            let mut zero_shot = Cell {
+                method: format!("{}, no fine-tuning", method.name),
+                ..tuned_cell.clone()
+            };
+            for k in 0..config.seeds {
+                let seed = config.base.seed.wrapping_add(1 + k);
+                let tuned = tune_target(
+                    trained.network.clone(),
+                    finetune,
+                    &target_data,
+                    seed,
+                    &device,
+                )?;
+                let (untuned, _) = predict(&trained.network, &tuned.test, &device);
+                let truth: Vec<f64> = tuned.predictions.iter().map(|p| p.0).collect();
+                let untuned: Vec<f64> = untuned.iter().map(|&s| f64::from(s)).collect();
+                zero_shot
+                    .srcc
+                    .push(spearman(&untuned, &truth).map_err(|e| e.to_string())?);
+                zero_shot
+                    .kendall_tau
+                    .push(kendall_tau(&untuned, &truth).map_err(|e| e.to_string())?);
+                tuned_cell.srcc.push(tuned.metrics.srcc);
+                tuned_cell.kendall_tau.push(tuned.metrics.kendall_tau);
+                tuned_cell.shots = tuned.metrics.shots;
+                tuned_cell.test_graphs = tuned.metrics.test_graphs;
+                zero_shot.test_graphs = tuned.metrics.test_graphs;
+                if k == 0 {
+                    let (truth, predicted): (Vec<f64>, Vec<f64>) =
+                        tuned.predictions.iter().copied().unzip();
+                    plot::scatter(
+                        &out_dir.join(format!("scatter_{}_{}.png", target.family, method.name)),
+                        &format!(
+                            "{} on {} (SRCC {:.3})",
+                            method.name, target.family, tuned.metrics.srcc
+                        ),
+                        &truth,
+                        &predicted,
+                    )?;
+                }
+            }
+            tuned_cell.seconds = run_started.elapsed().as_secs_f64();
+            let (mean, std) = mean_std(&tuned_cell.srcc);
+            eprintln!(
+                "   {} on {}: SRCC {mean:.3} ± {std:.3} (no fine-tuning {:.3})",
+                method.name,
+                target.family,
+                mean_std(&zero_shot.srcc).0
+            );
+            cells.push(tuned_cell);
+            cells.push(zero_shot);
+        }
+    }
+    let proxies = zero_cost(&config.base.data_dir, &config.targets)?;
+    let families: Vec<String> = config.targets.iter().map(|t| t.family.clone()).collect();
+    let table = markdown(&cells, &proxies, &families, config_path);
+    let seconds = started.elapsed().as_secs_f64();
+    write(&out_dir.join("table.md"), &table)?;
+    let report = json!({
+        "config": config,
+        "results": cells,
+        "zero_cost": proxies,
+        "paper": PAPER.iter().map(|(m, v)| (m.to_string(), v.to_vec())).collect::<BTreeMap<_, _>>(),
+        "seconds": seconds,
+    });
+    write(
+        &out_dir.join("eval.json"),
+        &serde_json::to_string_pretty(&report).expect("JSON"),
+    )?;
+    srcc_bars(&out_dir.join("srcc.png"), &cells, &proxies, &families)?;
+    eprintln!("{table}\nevaluation took {seconds:.0} s");
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|error| format!("writing {}: {error}", path.display()))
+}
+
+/// SRCC of each zero-cost proxy against validation accuracy on each family's subset.
+fn zero_cost(
+    data_dir: &Path,
+    targets: &[EvalTarget],
+) -> Result<BTreeMap<String, BTreeMap<String, (f64, usize)>>, String> {
+    let mut table: BTreeMap<String, BTreeMap<String, (f64, usize)>> = BTreeMap::new();
+    for target in targets {
+        let Ok(family) = target.family.parse::<Family>() else {
+            continue;
+        };
+        if family == Family::OfaMbv3 {
+            continue;
+        }
+        let records = read_zero_cost(data_dir, family).map_err(|e| e.to_string())?;
+        let accuracy: Vec<f64> = records.iter().map(|r| r.val_accuracy).collect();
+        for (index, proxy) in ZERO_COST_PROXIES.iter().enumerate() {
+            let scores: Vec<f64> = records.iter().map(|r| r.scores[index]).collect();
+            let srcc = spearman(&scores, &accuracy).map_err(|e| e.to_string())?;
+            table
+                .entry((*proxy).to_owned())
+                .or_default()
+                .insert(target.family.clone(), (srcc, records.len()));
+        }
+    }
+    Ok(table)
+}
+
+fn markdown(
+    cells: &[Cell],
+    proxies: &BTreeMap<String, BTreeMap<String, (f64, usize)>>,
+    families: &[String],
+    config_path: &Path,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "SRCC (mean ± std over fine-tuning seeds; Kendall τ in parentheses) on each target's \
+         held-out graphs. Command: `cgpredict-train eval --config {}`.\n",
+        config_path.display()
+    );
+    let _ = writeln!(out, "| method | {} |", families.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(families.len()));
+    let mut methods: Vec<&str> = Vec::new();
+    for cell in cells {
+        if !methods.contains(&cell.method.as_str()) {
+            methods.push(&cell.method);
+        }
+    }
+    for method in methods {
+        let row: Vec<String> = families
+            .iter()
+            .map(|family| {
+                cells
+                    .iter()
+                    .find(|c| c.method == method && &c.family == family)
+                    .map_or("–".into(), |c| {
+                        let (mean, std) = mean_std(&c.srcc);
+                        let (tau, _) = mean_std(&c.kendall_tau);
+                        format!("{mean:.3} ± {std:.3} ({tau:.3})")
+                    })
+            })
+            .collect();
+        let _ = writeln!(out, "| {method} (ours) | {} |", row.join(" | "));
+    }
+    for (proxy, by_family) in proxies {
+        let row: Vec<String> = families
+            .iter()
+            .map(|family| {
+                by_family
+                    .get(family)
+                    .map_or("–".into(), |(srcc, n)| format!("{srcc:.3} (n={n})"))
+            })
+            .collect();
+        let _ = writeln!(out, "| {proxy} (measured, subset) | {} |", row.join(" | "));
+    }
+    for (method, values) in PAPER {
+        let row: Vec<String> = families
+            .iter()
+            .map(|family| {
+                PAPER_FAMILIES
+                    .iter()
+                    .position(|f| f == family)
+                    .map_or("–".into(), |i| format!("{:.3}", values[i]))
+            })
+            .collect();
+        let _ = writeln!(out, "| {method} (paper) | {} |", row.join(" | "));
+    }
+    if let Some(cell) = cells.first() {
+        let _ = writeln!(
+            out,
+            "\nShots and test graphs per target: {}.",
+            families
+                .iter()
+                .filter_map(|family| cells
+                    .iter()
+                    .find(|c| &c.family == family && c.method == cell.method)
+                    .map(|c| format!("{family} {} / {}", c.shots, c.test_graphs)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+fn srcc_bars(
+    path: &Path,
+    cells: &[Cell],
+    proxies: &BTreeMap<String, BTreeMap<String, (f64, usize)>>,
+    families: &[String],
+) -> Result<(), String> {
+    let mut methods: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    for cell in cells
+        .iter()
+        .filter(|c| !c.method.contains("no fine-tuning"))
+    {
+        if !methods.contains(&cell.method) {
+            methods.push(cell.method.clone());
+            values.push(
+                families
+                    .iter()
+                    .map(|family| {
+                        cells
+                            .iter()
+                            .find(|c| c.method == cell.method && &c.family == family)
+                            .map_or(f64::NAN, |c| mean_std(&c.srcc).0)
+                    })
+                    .collect(),
+            );
+        }
+    }
+    for (method, paper) in PAPER.iter().filter(|(m, _)| m.ends_with("fine-tune")) {
+        methods.push(format!("{method} (paper)"));
+        values.push(
+            families
+                .iter()
+                .map(|family| {
+                    PAPER_FAMILIES
+                        .iter()
+                        .position(|f| f == family)
+                        .map_or(f64::NAN, |i| paper[i])
+                })
+                .collect(),
+        );
+    }
+    if let Some(synflow) = proxies.get("synflow") {
+        methods.push("synflow (measured)".into());
+        values.push(
+            families
+                .iter()
+                .map(|family| synflow.get(family).map_or(f64::NAN, |v| v.0))
+                .collect(),
+        );
+    }
+    plot::bars(
+        path,
+        "SRCC on held-out target graphs",
+        families,
+        &methods,
+        &values,
+    )
+}

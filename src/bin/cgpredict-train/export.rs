@@ -1,0 +1,370 @@
+//! The trained network as a cgpredict model file: an ONNX graph computing what `model.rs`
+//! computes, with the runtime's inputs, outputs and metadata (`cgpredict::runtime`).
+//!
+//! Message passing is a Gather of rows over `edge_index` and a scatter-add written as
+//! `ScatterND` over `[E, 1]` row indices (ONNX Runtime's CPU kernel for it is several times
+//! faster than `ScatterElements` over indices expanded to the row width, the same function).
+
+use burn::nn::Linear;
+use cgpredict::features::{GRAPH_FEATURES, NODE_FEATURES, SCHEMA_VERSION, op_vocabulary};
+use cgpredict::import::onnx::proto::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto, attribute_proto, tensor_proto,
+    tensor_shape_proto, type_proto,
+};
+use cgpredict::runtime::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
+use prost::Message;
+
+use crate::model::{Network, values};
+
+/// ONNX opset and IR version of the file (ONNX Runtime 1.31 runs both).
+const OPSET: i64 = 17;
+const IR_VERSION: i64 = 8;
+
+/// Builds the graph node by node, naming initializers and values.
+struct Builder {
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+}
+
+fn int_attribute(name: &str, value: i64) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_proto::AttributeType::Int as i32),
+        i: Some(value),
+        ..Default::default()
+    }
+}
+
+impl Builder {
+    fn node(&mut self, op: &str, inputs: &[&str], output: &str, attributes: Vec<AttributeProto>) {
+        self.nodes.push(NodeProto {
+            op_type: Some(op.into()),
+            input: inputs.iter().map(|&name| name.into()).collect(),
+            output: vec![output.into()],
+            name: Some(format!("{op}:{output}")),
+            attribute: attributes,
+            ..Default::default()
+        });
+    }
+
+    fn floats(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
+        debug_assert_eq!(dims.iter().product::<usize>(), data.len());
+        self.initializers.push(TensorProto {
+            name: Some(name.into()),
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: Some(tensor_proto::DataType::Float as i32),
+            float_data: data,
+            ..Default::default()
+        });
+        name.into()
+    }
+
+    fn ints(&mut self, name: &str, dims: &[usize], data: Vec<i64>) -> String {
+        self.initializers.push(TensorProto {
+            name: Some(name.into()),
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: Some(tensor_proto::DataType::Int64 as i32),
+            int64_data: data,
+            ..Default::default()
+        });
+        name.into()
+    }
+
+    /// `x · W (+ b)` with the layer's weights (burn stores `W` as `[in, out]`, as MatMul wants).
+    fn dense(&mut self, x: &str, layer: &Linear, name: &str, out: &str) {
+        let [fan_in, fan_out] = layer.weight.val().dims();
+        let weight = self.floats(
+            &format!("{name}.weight"),
+            &[fan_in, fan_out],
+            values(layer.weight.val()),
+        );
+        match &layer.bias {
+            Some(bias) => {
+                let product = format!("{out}.matmul");
+                self.node("MatMul", &[x, &weight], &product, vec![]);
+                let bias = self.floats(&format!("{name}.bias"), &[fan_out], values(bias.val()));
+                self.node("Add", &[&product, &bias], out, vec![]);
+            }
+            None => self.node("MatMul", &[x, &weight], out, vec![]),
+        }
+    }
+
+    /// `zeros` with `rows` added at the `[n, 1]` row `indices`.
+    fn scatter_add(&mut self, zeros: &str, indices: &str, rows: &str, out: &str) {
+        self.nodes.push(NodeProto {
+            op_type: Some("ScatterND".into()),
+            input: vec![zeros.into(), indices.into(), rows.into()],
+            output: vec![out.into()],
+            name: Some(format!("ScatterND:{out}")),
+            attribute: vec![AttributeProto {
+                name: Some("reduction".into()),
+                r#type: Some(attribute_proto::AttributeType::String as i32),
+                s: Some(b"add".to_vec()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+    }
+
+    /// A float tensor of zeros shaped `[first dimension of like, width]`.
+    fn zeros(&mut self, like: &str, width: usize, out: &str) {
+        let first = format!("{out}.rows");
+        self.node(
+            "Shape",
+            &[like],
+            &first,
+            vec![int_attribute("start", 0), int_attribute("end", 1)],
+        );
+        let width = self.ints(&format!("{out}.width"), &[1], vec![width as i64]);
+        let shape = format!("{out}.shape");
+        self.node(
+            "Concat",
+            &[&first, &width],
+            &shape,
+            vec![int_attribute("axis", 0)],
+        );
+        self.constant_of_shape(&shape, 0.0, out);
+    }
+
+    /// A float tensor of the 1-D `shape` filled with `value`.
+    fn constant_of_shape(&mut self, shape: &str, value: f32, out: &str) {
+        self.nodes.push(NodeProto {
+            op_type: Some("ConstantOfShape".into()),
+            input: vec![shape.into()],
+            output: vec![out.into()],
+            name: Some(format!("ConstantOfShape:{out}")),
+            attribute: vec![AttributeProto {
+                name: Some("value".into()),
+                r#type: Some(attribute_proto::AttributeType::Tensor as i32),
+                t: Some(TensorProto {
+                    dims: vec![1],
+                    data_type: Some(tensor_proto::DataType::Float as i32),
+                    float_data: vec![value],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+    }
+}
+
+fn tensor_info(name: &str, elem_type: tensor_proto::DataType, dims: &[Dim]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|dim| tensor_shape_proto::Dimension {
+            value: Some(match dim {
+                Dim::Fixed(size) => tensor_shape_proto::dimension::Value::DimValue(*size as i64),
+                Dim::Named(name) => tensor_shape_proto::dimension::Value::DimParam((*name).into()),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(elem_type as i32),
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+enum Dim {
+    Fixed(usize),
+    Named(&'static str),
+}
+
+/// The model file's bytes: `network` as ONNX with the runtime's metadata plus `extra`
+/// properties (training data, label standardization, evaluation).
+pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
+    use Dim::{Fixed, Named};
+    use tensor_proto::DataType::{Float, Int64};
+
+    let mut b = Builder {
+        nodes: Vec::new(),
+        initializers: Vec::new(),
+    };
+    let zero = b.ints("zero", &[], vec![0]);
+    let one = b.ints("one", &[], vec![1]);
+    let axis1 = b.ints("axis1", &[1], vec![1]);
+    b.node(
+        "Gather",
+        &["edge_index", &zero],
+        "sources",
+        vec![int_attribute("axis", 0)],
+    );
+    b.node(
+        "Gather",
+        &["edge_index", &one],
+        "targets",
+        vec![int_attribute("axis", 0)],
+    );
+    for index in ["sources", "targets", "graph_index"] {
+        b.node(
+            "Unsqueeze",
+            &[index, &axis1],
+            &format!("{index}.column"),
+            vec![],
+        );
+    }
+    let hidden = network.encoder.layers[0].root.weight.val().dims()[1];
+    b.zeros("node_features", hidden, "zeros_nodes");
+    b.zeros("graph_features", hidden, "zeros_graphs");
+    b.zeros("graph_features", 1, "zeros_counts");
+    let ones_shape = "ones_nodes.shape";
+    b.node("Shape", &["graph_index.column"], ones_shape, vec![]);
+    b.constant_of_shape(ones_shape, 1.0, "ones_nodes");
+
+    let mut h = "node_features".to_owned();
+    for (index, layer) in network.encoder.layers.iter().enumerate() {
+        let p = format!("layer{index}");
+        b.dense(
+            &h,
+            &layer.root,
+            &format!("{p}.root"),
+            &format!("{p}.root.out"),
+        );
+        b.dense(
+            &h,
+            &layer.incoming,
+            &format!("{p}.incoming"),
+            &format!("{p}.in"),
+        );
+        b.dense(
+            &h,
+            &layer.outgoing,
+            &format!("{p}.outgoing"),
+            &format!("{p}.out"),
+        );
+        let (in_rows, out_rows) = (format!("{p}.in.rows"), format!("{p}.out.rows"));
+        let gather = vec![int_attribute("axis", 0)];
+        b.node(
+            "Gather",
+            &[&format!("{p}.in"), "sources"],
+            &in_rows,
+            gather.clone(),
+        );
+        b.scatter_add(
+            "zeros_nodes",
+            "targets.column",
+            &in_rows,
+            &format!("{p}.from_producers"),
+        );
+        b.node(
+            "Gather",
+            &[&format!("{p}.out"), "targets"],
+            &out_rows,
+            gather,
+        );
+        b.scatter_add(
+            "zeros_nodes",
+            "sources.column",
+            &out_rows,
+            &format!("{p}.from_consumers"),
+        );
+        b.node(
+            "Add",
+            &[&format!("{p}.root.out"), &format!("{p}.from_producers")],
+            &format!("{p}.sum1"),
+            vec![],
+        );
+        b.node(
+            "Add",
+            &[&format!("{p}.sum1"), &format!("{p}.from_consumers")],
+            &format!("{p}.sum2"),
+            vec![],
+        );
+        b.node("Relu", &[&format!("{p}.sum2")], &format!("{p}.h"), vec![]);
+        h = format!("{p}.h");
+    }
+    b.scatter_add("zeros_graphs", "graph_index.column", &h, "pool.sum");
+    b.scatter_add(
+        "zeros_counts",
+        "graph_index.column",
+        "ones_nodes",
+        "pool.count",
+    );
+    let one_f = b.floats("one_f", &[], vec![1.0]);
+    b.node("Max", &["pool.count", &one_f], "pool.count1", vec![]);
+    b.node("Div", &["pool.sum", "pool.count1"], "pooled", vec![]);
+    b.dense(
+        "graph_features",
+        &network.encoder.graph,
+        "graph",
+        "graph.linear",
+    );
+    b.node("Relu", &["graph.linear"], "graph.h", vec![]);
+    b.node(
+        "Concat",
+        &["pooled", "graph.h"],
+        "embedding",
+        vec![int_attribute("axis", 1)],
+    );
+    b.dense(
+        "embedding",
+        &network.regressor.hidden,
+        "regressor.hidden",
+        "regressor.linear",
+    );
+    b.node("Relu", &["regressor.linear"], "regressor.h", vec![]);
+    b.dense(
+        "regressor.h",
+        &network.regressor.output,
+        "regressor.output",
+        "regressor.out",
+    );
+    let flat = b.ints("flat", &[1], vec![-1]);
+    b.node("Reshape", &["regressor.out", &flat], "score", vec![]);
+
+    let embedding_dim = hidden + network.encoder.graph.weight.val().dims()[1];
+    let graph = GraphProto {
+        name: Some("cgpredict_kgnn".into()),
+        node: b.nodes,
+        initializer: b.initializers,
+        input: vec![
+            tensor_info("node_features", Float, &[Named("N"), Fixed(NODE_FEATURES)]),
+            tensor_info("edge_index", Int64, &[Fixed(2), Named("E")]),
+            tensor_info("graph_index", Int64, &[Named("N")]),
+            tensor_info(
+                "graph_features",
+                Float,
+                &[Named("B"), Fixed(GRAPH_FEATURES)],
+            ),
+        ],
+        output: vec![
+            tensor_info("score", Float, &[Named("B")]),
+            tensor_info("embedding", Float, &[Named("B"), Fixed(embedding_dim)]),
+        ],
+        ..Default::default()
+    };
+    let mut metadata = vec![
+        (META_SCHEMA_VERSION.to_owned(), SCHEMA_VERSION.to_string()),
+        (META_OP_VOCABULARY.to_owned(), op_vocabulary().join(",")),
+        (META_EMBEDDING_DIM.to_owned(), embedding_dim.to_string()),
+    ];
+    metadata.extend(extra.iter().cloned());
+    let model = ModelProto {
+        ir_version: Some(IR_VERSION),
+        opset_import: vec![OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(OPSET),
+        }],
+        producer_name: Some("cgpredict-train".into()),
+        producer_version: Some(env!("CARGO_PKG_VERSION").into()),
+        graph: Some(graph),
+        metadata_props: metadata
+            .into_iter()
+            .map(|(key, value)| StringStringEntryProto {
+                key: Some(key),
+                value: Some(value),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    model.encode_to_vec()
+}

@@ -1,0 +1,491 @@
+//! One training run: load the families, pre-train, fit, fine-tune, evaluate on the target's
+//! held-out graphs, export the model file and check it under ONNX Runtime.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::Device;
+use cgpredict::metrics::{kendall_tau, spearman};
+use cgpredict::runtime::{Device as RuntimeDevice, Predictor, PredictorOptions};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::{FinetuneConfig, TrainConfig};
+use crate::data::{FamilyData, Sample, Selection, Standardization, load_family, standardizations};
+use crate::export::model_bytes;
+use crate::model::{Mlp, Network};
+use crate::train::{Curve, finetune, fit, predict, pretrain};
+
+/// Ranking quality on the target's held-out graphs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TargetMetrics {
+    pub srcc: f64,
+    pub kendall_tau: f64,
+    pub test_graphs: usize,
+    pub shots: usize,
+}
+
+/// How the exported file compares with the trainer's own forward pass.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Equivalence {
+    pub graphs: usize,
+    pub nodes: usize,
+    /// Largest `|ort - burn| / max(1, |burn|)` over scores and embeddings.
+    pub max_score_difference: f64,
+    pub max_embedding_difference: f64,
+}
+
+/// Largest difference allowed between ONNX Runtime and the trainer (relative above 1).
+pub const EQUIVALENCE_TOLERANCE: f64 = 1e-4;
+
+/// What a run produced.
+pub struct RunOutcome {
+    pub curves: Vec<(&'static str, Curve)>,
+    pub target: Option<TargetMetrics>,
+    /// Target test graphs with labels and predictions (for scatter plots).
+    pub target_predictions: Vec<(f64, f64)>,
+    pub seconds: BTreeMap<&'static str, f64>,
+    pub model_file: Option<(PathBuf, Equivalence)>,
+}
+
+/// Where a run writes and which checks it does.
+pub struct RunOptions<'a> {
+    /// The model file to write (and check under ONNX Runtime); `None` exports nothing.
+    pub model: Option<&'a Path>,
+    /// Writes `check.jsonl`: graphs with the trainer's scores and embeddings, for the test
+    /// that opens the model with the runtime.
+    pub check_file: Option<&'a Path>,
+    /// Loaded families, shared across the runs of an evaluation.
+    pub cache: &'a mut FamilyCache,
+    /// Seed of the fine-tuning split and steps.
+    pub finetune_seed: u64,
+}
+
+/// Families loaded once per (name, selection), reused by the runs of an evaluation.
+#[derive(Default)]
+pub struct FamilyCache {
+    loaded: BTreeMap<(String, bool, Option<usize>, bool, u64), FamilyData>,
+}
+
+impl FamilyCache {
+    fn get(
+        &mut self,
+        data_dir: &Path,
+        name: &str,
+        selection: Selection,
+        seed: u64,
+    ) -> Result<FamilyData, String> {
+        let key = (
+            name.to_owned(),
+            selection.labeled_only,
+            selection.limit,
+            selection.spectra,
+            seed,
+        );
+        if let Some(family) = self.loaded.get(&key) {
+            return Ok(family.clone());
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv(name));
+        let family = load_family(data_dir, name, selection, &mut rng)?;
+        eprintln!(
+            "loaded {name}: {} graphs ({} labeled)",
+            family.samples.len(),
+            family.labeled().count()
+        );
+        self.loaded.insert(key, family.clone());
+        Ok(family)
+    }
+}
+
+/// A stable per-name seed offset.
+fn fnv(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Splits the target's labeled samples into at most `shots` fine-tuning samples and the rest,
+/// keeping each group (one architecture's several weights) on one side.
+pub fn split_shots<'a>(
+    samples: &'a [Sample],
+    shots: usize,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<&'a Sample>, Vec<&'a Sample>) {
+    let mut groups: Vec<&str> = samples
+        .iter()
+        .map(|sample| sample.group.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    groups.shuffle(rng);
+    let mut chosen = BTreeSet::new();
+    let mut count = 0;
+    for group in groups {
+        let size = samples.iter().filter(|s| s.group == group).count();
+        if count + size <= shots {
+            chosen.insert(group);
+            count += size;
+        }
+        if count == shots {
+            break;
+        }
+    }
+    samples
+        .iter()
+        .partition(|sample| chosen.contains(sample.group.as_str()))
+}
+
+/// A network trained on the source families (pre-training and regression).
+pub struct SourceTraining {
+    pub network: Network,
+    pub curves: Vec<(&'static str, Curve)>,
+    pub seconds: BTreeMap<&'static str, f64>,
+    pub pretrain_families: Vec<FamilyData>,
+    pub fit_families: Vec<FamilyData>,
+    pub scales: BTreeMap<String, Standardization>,
+}
+
+/// Pre-training (when configured) and regression on the fit families.
+pub fn train_sources(
+    config: &TrainConfig,
+    cache: &mut FamilyCache,
+    device: &Device,
+) -> Result<SourceTraining, String> {
+    device.seed(config.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut seconds = BTreeMap::new();
+    let mut curves = Vec::new();
+    let data_dir = &config.data_dir;
+    let started = Instant::now();
+    let pretrain_families = match &config.pretrain {
+        Some(pretrain) => pretrain
+            .families
+            .iter()
+            .map(|name| {
+                cache.get(
+                    data_dir,
+                    name,
+                    Selection {
+                        labeled_only: false,
+                        limit: Some(pretrain.graphs_per_family),
+                        spectra: true,
+                    },
+                    config.seed,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let fit_families = config
+        .fit
+        .families
+        .iter()
+        .map(|name| {
+            cache.get(
+                data_dir,
+                name,
+                Selection {
+                    labeled_only: true,
+                    limit: Some(config.fit.graphs_per_family),
+                    spectra: false,
+                },
+                config.seed,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    seconds.insert("load", started.elapsed().as_secs_f64());
+
+    let mut network = Network::new(&config.model, device);
+    if let Some(pretrain_config) = &config.pretrain {
+        let started = Instant::now();
+        let embedding = config.model.hidden + config.model.graph_hidden;
+        let head = Mlp::new(embedding, embedding, config.model.projection, device);
+        let (encoder, curve) = pretrain(
+            network.encoder,
+            head,
+            &pretrain_families,
+            pretrain_config,
+            &mut rng,
+            device,
+        )?;
+        network.encoder = encoder;
+        curves.push(("pretrain", curve));
+        seconds.insert("pretrain", started.elapsed().as_secs_f64());
+    }
+    let started = Instant::now();
+    let scales = standardizations(&fit_families);
+    let (fitted, curve) = fit(
+        network,
+        &fit_families,
+        &scales,
+        &config.fit,
+        &mut rng,
+        device,
+    )?;
+    curves.push(("fit", curve));
+    seconds.insert("fit", started.elapsed().as_secs_f64());
+    Ok(SourceTraining {
+        network: fitted,
+        curves,
+        seconds,
+        pretrain_families,
+        fit_families,
+        scales,
+    })
+}
+
+/// The target family's labeled graphs (every one; the split takes shots and tests the rest).
+pub fn load_target(
+    config: &TrainConfig,
+    cache: &mut FamilyCache,
+) -> Result<Option<FamilyData>, String> {
+    config
+        .finetune
+        .as_ref()
+        .map(|finetune| {
+            cache.get(
+                &config.data_dir,
+                &finetune.family,
+                Selection {
+                    labeled_only: true,
+                    limit: None,
+                    spectra: false,
+                },
+                config.seed,
+            )
+        })
+        .transpose()
+}
+
+/// A fine-tuned network and how it ranks the target's held-out graphs.
+pub struct Tuned<'a> {
+    pub network: Network,
+    pub curve: Curve,
+    pub metrics: TargetMetrics,
+    pub scale: Standardization,
+    /// (true accuracy, predicted score) of every test graph.
+    pub predictions: Vec<(f64, f64)>,
+    pub test: Vec<&'a Sample>,
+}
+
+/// Fine-tunes `network` on shots of `target` drawn with `seed` and tests on the rest.
+pub fn tune_target<'a>(
+    network: Network,
+    finetune_config: &FinetuneConfig,
+    target: &'a FamilyData,
+    seed: u64,
+    device: &Device,
+) -> Result<Tuned<'a>, String> {
+    let mut split_rng = ChaCha8Rng::seed_from_u64(seed);
+    let (shots, mut test) = split_shots(&target.samples, finetune_config.shots, &mut split_rng);
+    if let Some(limit) = finetune_config.test_graphs {
+        test.shuffle(&mut split_rng);
+        test.truncate(limit);
+    }
+    let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
+    let scale = Standardization::of(&labels);
+    let (network, curve) = finetune(network, &shots, finetune_config, &mut split_rng, device);
+    let (scores, _) = predict(&network, &test, device);
+    let truth: Vec<f64> = test.iter().filter_map(|s| s.label).collect();
+    let predicted: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
+    let metric = |value: cgpredict::Result<f64>| value.map_err(|e| format!("target: {e}"));
+    let metrics = TargetMetrics {
+        srcc: metric(spearman(&predicted, &truth))?,
+        kendall_tau: metric(kendall_tau(&predicted, &truth))?,
+        test_graphs: test.len(),
+        shots: shots.len(),
+    };
+    Ok(Tuned {
+        network,
+        curve,
+        metrics,
+        scale,
+        predictions: truth.into_iter().zip(predicted).collect(),
+        test,
+    })
+}
+
+/// The whole run of `cgpredict-train train`.
+pub fn run(config: &TrainConfig, options: RunOptions) -> Result<RunOutcome, String> {
+    let device = Device::flex().autodiff();
+    let target = load_target(config, options.cache)?;
+    let SourceTraining {
+        mut network,
+        mut curves,
+        mut seconds,
+        pretrain_families,
+        fit_families,
+        scales,
+    } = train_sources(config, options.cache, &device)?;
+    let mut target_metrics = None;
+    let mut target_predictions = Vec::new();
+    let mut target_scale = None;
+    let mut check_samples: Vec<&Sample> = Vec::new();
+    if let (Some(finetune_config), Some(target)) = (&config.finetune, &target) {
+        let started = Instant::now();
+        let tuned = tune_target(
+            network,
+            finetune_config,
+            target,
+            options.finetune_seed,
+            &device,
+        )?;
+        network = tuned.network;
+        curves.push(("finetune", tuned.curve));
+        seconds.insert("finetune", started.elapsed().as_secs_f64());
+        target_metrics = Some(tuned.metrics);
+        target_scale = Some(tuned.scale);
+        target_predictions = tuned.predictions;
+        check_samples.extend(tuned.test.iter().take(config.check_graphs / 2));
+    }
+
+    let mut model_file = None;
+    if let Some(path) = options.model {
+        let metadata = metadata(
+            config,
+            &pretrain_families,
+            &fit_families,
+            &scales,
+            target_scale,
+            target_metrics,
+        );
+        std::fs::write(path, model_bytes(&network, &metadata))
+            .map_err(|error| format!("writing {}: {error}", path.display()))?;
+        let remaining = config.check_graphs.saturating_sub(check_samples.len());
+        let per_family = remaining / fit_families.len().max(1) + 1;
+        for family in &fit_families {
+            check_samples.extend(family.samples.iter().take(per_family));
+        }
+        check_samples.truncate(config.check_graphs);
+        let equivalence = check_model(&network, path, &check_samples, options.check_file, &device)?;
+        model_file = Some((path.to_path_buf(), equivalence));
+    }
+    Ok(RunOutcome {
+        curves,
+        target: target_metrics,
+        target_predictions,
+        seconds,
+        model_file,
+    })
+}
+
+/// The model file's properties beside the runtime's: training data and sizes, seed, label
+/// standardization and the run's evaluation.
+fn metadata(
+    config: &TrainConfig,
+    pretrain: &[FamilyData],
+    fit: &[FamilyData],
+    scales: &BTreeMap<String, Standardization>,
+    target_scale: Option<Standardization>,
+    target: Option<TargetMetrics>,
+) -> Vec<(String, String)> {
+    let sizes = |families: &[FamilyData], labeled: bool| -> BTreeMap<String, usize> {
+        families
+            .iter()
+            .map(|f| {
+                let count = if labeled {
+                    f.labeled().count()
+                } else {
+                    f.samples.len()
+                };
+                (f.name.clone(), count)
+            })
+            .collect()
+    };
+    let mut standardization = json!({ "fit": scales });
+    if let (Some(finetune), Some(scale)) = (&config.finetune, target_scale) {
+        standardization["finetune"] = json!({ finetune.family.clone(): scale });
+    }
+    let training = json!({
+        "seed": config.seed,
+        "pretrain_graphs": sizes(pretrain, false),
+        "fit_labeled_graphs": sizes(fit, true),
+        "finetune": config.finetune.as_ref().map(|f| json!({"family": f.family, "shots": f.shots})),
+        "config": config,
+    });
+    let evaluation = match (&config.finetune, target) {
+        (Some(finetune), Some(metrics)) => json!({ finetune.family.clone(): metrics }),
+        _ => json!({}),
+    };
+    vec![
+        (
+            "cgpredict.label_standardization".into(),
+            standardization.to_string(),
+        ),
+        ("cgpredict.training".into(), training.to_string()),
+        ("cgpredict.evaluation".into(), evaluation.to_string()),
+    ]
+}
+
+/// Runs the exported file with ONNX Runtime (through the library's predictor, as users do) on
+/// `samples` and compares with the trainer's forward pass; fails beyond
+/// [`EQUIVALENCE_TOLERANCE`].
+fn check_model(
+    network: &Network,
+    path: &Path,
+    samples: &[&Sample],
+    check_file: Option<&Path>,
+    device: &Device,
+) -> Result<Equivalence, String> {
+    let predictor = Predictor::open(&PredictorOptions {
+        model: Some(path.to_path_buf()),
+        device: RuntimeDevice::Cpu,
+        ..PredictorOptions::default()
+    })
+    .map_err(|error| format!("opening the exported model: {error}"))?;
+    let graphs = samples
+        .iter()
+        .map(|sample| sample.source.graph())
+        .collect::<cgpredict::Result<Vec<_>>>()
+        .map_err(|error| error.to_string())?;
+    let refs: Vec<&cgpredict::Graph> = graphs.iter().collect();
+    let (burn_scores, burn_embeddings) = predict(network, samples, device);
+    let mut ort_scores = Vec::new();
+    let mut ort_embeddings = Vec::new();
+    for chunk in refs.chunks(64) {
+        ort_scores.extend(predictor.predict(chunk).map_err(|e| e.to_string())?);
+        ort_embeddings.extend(predictor.embed(chunk).map_err(|e| e.to_string())?.0);
+    }
+    let difference = |ort: &[f32], burn: &[f32]| {
+        ort.iter()
+            .zip(burn)
+            .map(|(&a, &b)| f64::from((a - b).abs()) / f64::from(b.abs()).max(1.0))
+            .fold(0.0, f64::max)
+    };
+    let equivalence = Equivalence {
+        graphs: samples.len(),
+        nodes: samples.iter().map(|s| s.features.num_nodes()).sum(),
+        max_score_difference: difference(&ort_scores, &burn_scores),
+        max_embedding_difference: difference(&ort_embeddings, &burn_embeddings),
+    };
+    if let Some(check_file) = check_file {
+        let dim = burn_embeddings.len() / samples.len().max(1);
+        let lines: Vec<String> = graphs
+            .iter()
+            .enumerate()
+            .map(|(i, graph)| {
+                json!({
+                    "graph": serde_json::from_str::<serde_json::Value>(&graph.to_json())
+                        .expect("graph JSON"),
+                    "score": burn_scores[i],
+                    "embedding": &burn_embeddings[i * dim..(i + 1) * dim],
+                })
+                .to_string()
+            })
+            .collect();
+        std::fs::write(check_file, lines.join("\n") + "\n")
+            .map_err(|error| format!("writing {}: {error}", check_file.display()))?;
+    }
+    if equivalence.max_score_difference > EQUIVALENCE_TOLERANCE
+        || equivalence.max_embedding_difference > EQUIVALENCE_TOLERANCE
+    {
+        return Err(format!(
+            "the exported model disagrees with the trainer beyond {EQUIVALENCE_TOLERANCE}: {equivalence:?}"
+        ));
+    }
+    Ok(equivalence)
+}

@@ -1,0 +1,137 @@
+//! The trainer end to end on a tiny configuration (`configs/tiny.json`): it trains, writes a
+//! model file the runtime opens, and that file computes what the trainer computed.
+#![cfg(feature = "train")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cgpredict::Graph;
+use cgpredict::runtime::{Device, Predictor, PredictorOptions};
+
+fn train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cgpredict-train"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cgpredict-train runs")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn train_tiny(dir: &Path) {
+    let out = dir.to_str().unwrap();
+    let check = dir.join("check.jsonl");
+    let output = train(&[
+        "train",
+        "--config",
+        "configs/tiny.json",
+        "--out-dir",
+        out,
+        "--check-file",
+        check.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
+    let dir = out_dir("trainer-tiny");
+    train_tiny(&dir);
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let srcc = report["target"]["srcc"].as_f64().expect("a target SRCC");
+    assert!((-1.0..=1.0).contains(&srcc));
+    assert_eq!(report["target"]["shots"], 20);
+    for file in ["losses.csv", "curves.png", "target.png"] {
+        assert!(dir.join(file).is_file(), "{file} is written");
+    }
+    let losses = std::fs::read_to_string(dir.join("losses.csv")).unwrap();
+    for stage in ["pretrain", "fit", "finetune"] {
+        assert!(losses.contains(&format!("\n{stage},")), "{stage} losses");
+    }
+
+    // The model file opens in the runtime and gives the trainer's own outputs for every check
+    // graph (JSON graphs rebuilt here, scored through the library as users do).
+    let predictor = Predictor::open(&PredictorOptions {
+        model: Some(dir.join("model.onnx")),
+        device: Device::Cpu,
+        ..PredictorOptions::default()
+    })
+    .expect("the exported model opens");
+    let lines = std::fs::read_to_string(dir.join("check.jsonl")).unwrap();
+    let mut compared = 0;
+    for line in lines.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let graph = Graph::from_json(&entry["graph"].to_string()).unwrap();
+        let score = predictor.predict(&[&graph]).unwrap()[0];
+        let expected = entry["score"].as_f64().unwrap() as f32;
+        assert!(
+            (score - expected).abs() <= 1e-4 * expected.abs().max(1.0),
+            "score {score} vs trainer {expected}"
+        );
+        let (embedding, dim) = predictor.embed(&[&graph]).unwrap();
+        let expected: Vec<f32> = entry["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(dim, expected.len());
+        for (got, want) in embedding.iter().zip(&expected) {
+            assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0));
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 60, "configs/tiny.json checks 60 graphs");
+    assert!(predictor.embedding_dim() == 16 + 8);
+}
+
+#[test]
+fn training_is_deterministic() {
+    let (a, b) = (
+        out_dir("trainer-determinism-a"),
+        out_dir("trainer-determinism-b"),
+    );
+    train_tiny(&a);
+    train_tiny(&b);
+    assert_eq!(
+        std::fs::read(a.join("model.onnx")).unwrap(),
+        std::fs::read(b.join("model.onnx")).unwrap(),
+        "the same config and seed give the same model file"
+    );
+}
+
+#[test]
+fn a_target_among_the_sources_is_refused() {
+    let dir = out_dir("trainer-bad-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.json"))
+            .unwrap()
+            .replace("\"family\": \"nb301\"", "\"family\": \"nb201\"");
+    let config = dir.join("config.json");
+    std::fs::write(&config, text).unwrap();
+    let output = train(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("finetune.family nb201 is also a fit family"),
+        "{stderr}"
+    );
+    assert!(!dir.join("model.onnx").exists(), "nothing is written");
+}
