@@ -108,7 +108,7 @@ impl TrainConfig {
         Ok(config)
     }
 
-    fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), String> {
         let model = &self.model;
         for (name, value) in [
             ("model.layers", model.layers),

@@ -142,6 +142,14 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
         for method in &config.methods {
             let run_started = Instant::now();
             let train_config = config.train_config(target, method);
+            train_config.check().map_err(|error| {
+                format!(
+                    "config {}, target {}, method {}: {error}",
+                    config_path.display(),
+                    target.family,
+                    method.name
+                )
+            })?;
             eprintln!("== {} on {}", method.name, target.family);
             let trained = train_sources(&train_config, &mut cache, &device)?;
             let target_data = load_target(&train_config, &mut cache)?.expect("finetune is set");

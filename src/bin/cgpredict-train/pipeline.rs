@@ -56,8 +56,8 @@ pub struct RunOutcome {
 pub struct RunOptions<'a> {
     /// The model file to write (and check under ONNX Runtime); `None` exports nothing.
     pub model: Option<&'a Path>,
-    /// Writes `check.jsonl`: graphs with the trainer's scores and embeddings, for the test
-    /// that opens the model with the runtime.
+    /// Writes the check graphs as JSON lines: each graph, its model inputs and the trainer's
+    /// score and embedding, for the tests (Rust runtime) and scripts/check-model-python.py.
     pub check_file: Option<&'a Path>,
     /// Loaded families, shared across the runs of an evaluation.
     pub cache: &'a mut FamilyCache,
@@ -468,9 +468,13 @@ fn check_model(
             .iter()
             .enumerate()
             .map(|(i, graph)| {
+                let features = &samples[i].features;
                 json!({
                     "graph": serde_json::from_str::<serde_json::Value>(&graph.to_json())
                         .expect("graph JSON"),
+                    "node_features": features.node_features,
+                    "edge_index": features.edge_index,
+                    "graph_features": features.graph_features,
                     "score": burn_scores[i],
                     "embedding": &burn_embeddings[i * dim..(i + 1) * dim],
                 })

@@ -19,6 +19,8 @@ use crate::model::{BatchTensors, Encoder, Mlp, Network, project};
 /// Losses of one stage, one per step.
 pub type Curve = Vec<f64>;
 
+/// A progress bar on a terminal; elsewhere (logs, CI) [`report`] prints a line every tenth of
+/// the stage instead.
 fn progress(steps: usize, stage: &str) -> ProgressBar {
     let bar = ProgressBar::new(steps as u64);
     bar.set_style(
@@ -28,6 +30,20 @@ fn progress(steps: usize, stage: &str) -> ProgressBar {
     );
     bar.set_prefix(stage.to_owned());
     bar
+}
+
+/// Advances the bar by a step of loss `value`.
+fn report(bar: &ProgressBar, value: f64) {
+    bar.set_message(format!("loss {value:.4}"));
+    bar.inc(1);
+    let (step, steps) = (bar.position(), bar.length().unwrap_or(0));
+    if bar.is_hidden() && (step % (steps / 10).max(1) == 0 || step == steps) {
+        eprintln!(
+            "{} step {step}/{steps} loss {value:.4} ({:.0} s)",
+            bar.prefix(),
+            bar.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// Cosine decay from `base` to a tenth of it over `steps`.
@@ -114,8 +130,7 @@ pub fn pretrain(
         encoder = encoder_optimizer.step(lr, encoder, encoder_grads);
         head = head_optimizer.step(lr, head, head_grads);
         curve.push(value);
-        bar.set_message(format!("loss {value:.4}"));
-        bar.inc(1);
+        report(&bar, value);
     }
     bar.finish();
     Ok((encoder, curve))
@@ -166,8 +181,7 @@ fn regress<'a>(
         let regressor_grads = GradientsParams::from_module(&mut grads, &network.regressor);
         network.regressor = regressor_optimizer.step(lr, network.regressor, regressor_grads);
         curve.push(value);
-        bar.set_message(format!("loss {value:.4}"));
-        bar.inc(1);
+        report(&bar, value);
     }
     bar.finish();
     (network, curve)
