@@ -6,7 +6,8 @@
 #   3. the C++ wrapper's GoogleTest suite (cmake + ctest);
 #   4. the Go bindings: gofmt, go vet, go test -race; the Go example.
 # The examples import tests/fixtures/onnx/nb201_best.onnx and score it with the test model
-# tests/fixtures/runtime/good.onnx; C++ and Go must print the same score.
+# tests/fixtures/runtime/good.onnx, then with the default model bundled into the library
+# (models/cgpredict-default.onnx); C++ and Go must print the same scores.
 # Usage: scripts/test-bindings.sh WORK
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,4 +74,12 @@ step "Go example"
 go_output="$("$WORK/predict_onnx_go" "$ONNX_MODEL" "$TEST_MODEL")"
 [ "$go_output" = "$cpp_output" ] || fail "Go and C++ examples differ:"$'\n'"$go_output"$'\n'"$cpp_output"
 echo "$go_output"
+
+step "C++ and Go examples with the default model (compiled into the installed library)"
+cpp_default="$("$WORK/example-cpp/predict_onnx" "$ONNX_MODEL")"
+expect "$cpp_default" "score: "
+[ "$cpp_default" != "$cpp_output" ] || fail "the default model scored as the test model"
+go_default="$("$WORK/predict_onnx_go" "$ONNX_MODEL")"
+[ "$go_default" = "$cpp_default" ] || fail "Go and C++ differ with the default model:"$'\n'"$go_default"$'\n'"$cpp_default"
+echo "$cpp_default"
 echo "test-bindings: all passed"

@@ -140,6 +140,7 @@ fn train_command(
         "seconds": outcome.seconds,
         "total_seconds": started.elapsed().as_secs_f64(),
         "target": outcome.target,
+        "held_out": outcome.held_out,
         "equivalence": equivalence,
         "final_losses": outcome.curves.iter().map(|(s, c)| (s.to_string(), c.last().copied())).collect::<std::collections::BTreeMap<_, _>>(),
     });

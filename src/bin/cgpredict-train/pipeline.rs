@@ -44,6 +44,8 @@ pub const EQUIVALENCE_TOLERANCE: f64 = 1e-4;
 
 /// What a run produced.
 pub struct RunOutcome {
+    /// Ranking of each fit family's labeled graphs that the fit did not use.
+    pub held_out: BTreeMap<String, TargetMetrics>,
     pub curves: Vec<(&'static str, Curve)>,
     pub target: Option<TargetMetrics>,
     /// Target test graphs with labels and predictions (for scatter plots).
@@ -238,6 +240,56 @@ pub fn train_sources(
     })
 }
 
+/// Most held-out graphs ranked per fit family.
+const HELD_OUT_LIMIT: usize = 5000;
+
+/// Ranking quality on the labeled graphs of each fit family that the fit did not use (those
+/// beyond `fit.graphs_per_family`: the family is loaded in the same seeded order, so the fit
+/// took its first graphs), at most [`HELD_OUT_LIMIT`] each; families the fit used whole are
+/// absent.
+pub fn held_out(
+    config: &TrainConfig,
+    network: &Network,
+    cache: &mut FamilyCache,
+    device: &Device,
+) -> Result<BTreeMap<String, TargetMetrics>, String> {
+    let mut results = BTreeMap::new();
+    for name in &config.fit.families {
+        let all = cache.get(
+            &config.data_dir,
+            name,
+            Selection {
+                labeled_only: true,
+                limit: Some(config.fit.graphs_per_family + HELD_OUT_LIMIT),
+                spectra: false,
+            },
+            config.seed,
+        )?;
+        let rest: Vec<&Sample> = all
+            .samples
+            .iter()
+            .skip(config.fit.graphs_per_family)
+            .collect();
+        if rest.len() < 2 {
+            continue;
+        }
+        let (scores, _) = predict(network, &rest, device);
+        let predicted: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
+        let truth: Vec<f64> = rest.iter().filter_map(|s| s.label).collect();
+        let metric = |value: cgpredict::Result<f64>| value.map_err(|e| format!("{name}: {e}"));
+        results.insert(
+            name.clone(),
+            TargetMetrics {
+                srcc: metric(spearman(&predicted, &truth))?,
+                kendall_tau: metric(kendall_tau(&predicted, &truth))?,
+                test_graphs: rest.len(),
+                shots: 0,
+            },
+        );
+    }
+    Ok(results)
+}
+
 /// The target family's labeled graphs (every one; the split takes shots and tests the rest).
 pub fn load_target(
     config: &TrainConfig,
@@ -321,6 +373,13 @@ pub fn run(config: &TrainConfig, options: RunOptions) -> Result<RunOutcome, Stri
         fit_families,
         scales,
     } = train_sources(config, options.cache, &device)?;
+    let held_out = held_out(config, &network, options.cache, &device)?;
+    for (family, metrics) in &held_out {
+        eprintln!(
+            "held-out {family}: SRCC {:.3}, Kendall tau {:.3} on {} graphs",
+            metrics.srcc, metrics.kendall_tau, metrics.test_graphs
+        );
+    }
     let mut target_metrics = None;
     let mut target_predictions = Vec::new();
     let mut target_scale = None;
@@ -352,6 +411,7 @@ pub fn run(config: &TrainConfig, options: RunOptions) -> Result<RunOutcome, Stri
             &scales,
             target_scale,
             target_metrics,
+            &held_out,
         );
         std::fs::write(path, model_bytes(&network, &metadata))
             .map_err(|error| format!("writing {}: {error}", path.display()))?;
@@ -365,6 +425,7 @@ pub fn run(config: &TrainConfig, options: RunOptions) -> Result<RunOutcome, Stri
         model_file = Some((path.to_path_buf(), equivalence));
     }
     Ok(RunOutcome {
+        held_out,
         curves,
         target: target_metrics,
         target_predictions,
@@ -382,6 +443,7 @@ fn metadata(
     scales: &BTreeMap<String, Standardization>,
     target_scale: Option<Standardization>,
     target: Option<TargetMetrics>,
+    held_out: &BTreeMap<String, TargetMetrics>,
 ) -> Vec<(String, String)> {
     let sizes = |families: &[FamilyData], labeled: bool| -> BTreeMap<String, usize> {
         families
@@ -407,10 +469,10 @@ fn metadata(
         "finetune": config.finetune.as_ref().map(|f| json!({"family": f.family, "shots": f.shots})),
         "config": config,
     });
-    let evaluation = match (&config.finetune, target) {
-        (Some(finetune), Some(metrics)) => json!({ finetune.family.clone(): metrics }),
-        _ => json!({}),
-    };
+    let mut evaluation = json!({ "held_out_fit_families": held_out });
+    if let (Some(finetune), Some(metrics)) = (&config.finetune, target) {
+        evaluation["target"] = json!({ finetune.family.clone(): metrics });
+    }
     vec![
         (
             "cgpredict.label_standardization".into(),
