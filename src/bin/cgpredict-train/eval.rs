@@ -66,6 +66,9 @@ const PAPER: [(&str, [f64; 3]); 8] = [
 ];
 const PAPER_FAMILIES: [&str; 3] = ["nb101", "nb201", "nb301"];
 
+/// SRCC and subset size of each zero-cost proxy (outer key) on each family (inner key).
+type ProxyTable = BTreeMap<String, BTreeMap<String, (f64, usize)>>;
+
 /// Results of one method on one target over the seeds.
 #[derive(Debug, Clone, Serialize)]
 struct Cell {
@@ -242,11 +245,8 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// SRCC of each zero-cost proxy against validation accuracy on each family's subset.
-fn zero_cost(
-    data_dir: &Path,
-    targets: &[EvalTarget],
-) -> Result<BTreeMap<String, BTreeMap<String, (f64, usize)>>, String> {
-    let mut table: BTreeMap<String, BTreeMap<String, (f64, usize)>> = BTreeMap::new();
+fn zero_cost(data_dir: &Path, targets: &[EvalTarget]) -> Result<ProxyTable, String> {
+    let mut table: ProxyTable = BTreeMap::new();
     for target in targets {
         let Ok(family) = target.family.parse::<Family>() else {
             continue;
@@ -270,7 +270,7 @@ fn zero_cost(
 
 fn markdown(
     cells: &[Cell],
-    proxies: &BTreeMap<String, BTreeMap<String, (f64, usize)>>,
+    proxies: &ProxyTable,
     families: &[String],
     config_path: &Path,
 ) -> String {
@@ -348,7 +348,7 @@ fn markdown(
 fn srcc_bars(
     path: &Path,
     cells: &[Cell],
-    proxies: &BTreeMap<String, BTreeMap<String, (f64, usize)>>,
+    proxies: &ProxyTable,
     families: &[String],
 ) -> Result<(), String> {
     let mut methods: Vec<String> = Vec::new();
