@@ -149,11 +149,12 @@ pub fn bars(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(families.len() * 2)
+        // One tick per bar slot; a group's first slot carries the family's name.
+        .x_labels(families.len() * slots + 1)
         .x_label_formatter(&|x| {
-            let slot = (*x / slots as f64).floor() as usize;
-            if (*x - (slot * slots) as f64 - methods.len() as f64 / 2.0).abs() < 0.5 {
-                families.get(slot).cloned().unwrap_or_default()
+            let slot = x.round() as usize;
+            if slot % slots == 0 {
+                families.get(slot / slots).cloned().unwrap_or_default()
             } else {
                 String::new()
             }
