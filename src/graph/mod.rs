@@ -3,6 +3,7 @@
 mod canonical;
 mod dot;
 mod json;
+mod limits;
 mod node;
 mod op;
 
@@ -19,6 +20,7 @@ use order::TopologicalOrder;
 pub(crate) use canonical::{canonical_graph, canonical_parts};
 pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
+pub use limits::Limits;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
 
