@@ -13,7 +13,7 @@ PROFILE_DIR = target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
 # Where test-bindings stages its install and builds the C++ and Go programs.
 BINDINGS_DIR = $(CURDIR)/target/bindings
 
-.PHONY: all build test test-bindings lint header install
+.PHONY: all build test test-bindings lint header install sanitize tsan fuzz harden
 
 all: build
 
@@ -55,3 +55,21 @@ lint:
 # Regenerates include/cgpredict.h after a change to the C ABI.
 header:
 	CGP_UPDATE_HEADER=1 $(CARGO) build
+
+# Hardening checks, too slow for `make test` and needing a nightly toolchain (see SECURITY.md
+# and the README's "Hardening"). `make harden` runs all three.
+FUZZ_SECONDS ?= 600
+
+# The C test programs and examples under AddressSanitizer + UBSan, then valgrind.
+sanitize:
+	scripts/sanitize-c.sh
+
+# 16 threads sharing one predictor under ThreadSanitizer (nightly, -Zbuild-std).
+tsan:
+	scripts/tsan.sh
+
+# Every cargo-fuzz target for FUZZ_SECONDS seconds each, one after the other.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+harden: sanitize tsan fuzz
