@@ -200,7 +200,7 @@ static void predictor_entry_points(void) {
     const char *random_model = "target/hostile_random_model.onnx";
     CHECK(write_random_file(random_model, 4096));
     CHECK_ERROR(cgp_predictor_open(random_model, CGP_DEVICE_CPU, &out), CGP_MODEL_ERROR, random_model);
-    CHECK_ERROR(cgp_predictor_open(ONNX_MODEL, CGP_DEVICE_CPU, &out), CGP_MODEL_ERROR, "not a cgpredict model");
+    CHECK_ERROR(cgp_predictor_open(ONNX_MODEL, CGP_DEVICE_CPU, &out), CGP_MODEL_ERROR, ONNX_MODEL);
     CHECK_ERROR(cgp_predictor_open("tests/fixtures/runtime/no_metadata.onnx", CGP_DEVICE_CPU, &out), CGP_MODEL_ERROR,
                 "not a cgpredict model");
     CHECK_ERROR(cgp_predictor_open("tests/fixtures/runtime/bad_schema.onnx", CGP_DEVICE_CPU, &out), CGP_MODEL_ERROR,
