@@ -5,8 +5,9 @@ Usage: scripts/fuzz-seeds.py OUT_DIR [GRAPH_JSON_DIR]
 
 One folder per target under OUT_DIR. Rows are sampled with a fixed seed, so the corpora are
 reproducible. GRAPH_JSON_DIR, when given, holds CG JSON files (written by `cgpredict graph
-from-* --json`, see scripts/fuzz.sh) that seed graph_json besides the examples. The result is
-kept in fuzz/corpora.tar.xz together with what fuzzing added; this script rebuilds the seeds.
+from-nb201/from-nb101/from-ofa/from-onnx ... --json` on a few networks) that seed graph_json
+besides the examples. The result is kept in fuzz/corpora.tar.xz together with what fuzzing
+added; this script rebuilds the seeds.
 """
 
 import csv
