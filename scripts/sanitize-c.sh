@@ -10,9 +10,14 @@ cd "$(dirname "$0")/.."
 
 scripts/fetch-onnxruntime.sh >/dev/null
 CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} nice -n 10 cargo build --lib
-lib=target/debug
 out=target/sanitize
-mkdir -p "$out"
+# Programs look the library up under its SONAME (libcgpredict.so.0.MINOR), which cargo does
+# not write: link it beside the programs.
+lib=$out/lib
+mkdir -p "$lib"
+soname=$(objdump -p target/debug/libcgpredict.so | awk '/SONAME/ { print $2 }')
+ln -sf "$PWD/target/debug/libcgpredict.so" "$lib/$soname"
+ln -sf "$PWD/target/debug/libcgpredict.so" "$lib/libcgpredict.so"
 CC=${CC:-cc}
 
 programs=("$@")

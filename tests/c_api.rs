@@ -72,7 +72,15 @@ fn build(source: &Path) -> PathBuf {
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let mut command = Command::new(compiler);
     command
-        .args(["-std=c11", "-pthread", "-Wall", "-Wextra", "-pedantic", "-Werror", "-I"])
+        .args([
+            "-std=c11",
+            "-pthread",
+            "-Wall",
+            "-Wextra",
+            "-pedantic",
+            "-Werror",
+            "-I",
+        ])
         .arg(manifest_dir().join("include"));
     if cfg!(cgp_bundled_model) {
         command.arg("-DCGP_TEST_BUNDLED_MODEL");

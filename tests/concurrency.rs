@@ -47,7 +47,11 @@ fn run_batches(predictor: &Predictor, batches: &[Vec<&Graph>], order: &[usize]) 
         let batch = &batches[index];
         let scores = predictor.predict(batch).unwrap();
         let (embeddings, _) = predictor.embed(batch).unwrap();
-        results[index] = scores.iter().chain(&embeddings).map(|x| x.to_bits()).collect();
+        results[index] = scores
+            .iter()
+            .chain(&embeddings)
+            .map(|x| x.to_bits())
+            .collect();
     }
     results
 }
@@ -56,7 +60,8 @@ fn run_batches(predictor: &Predictor, batches: &[Vec<&Graph>], order: &[usize]) 
 fn sixteen_threads_sharing_a_predictor_match_one_thread_bit_for_bit() {
     let predictor = Predictor::open(&PredictorOptions {
         model: Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime/kgnn_speed.onnx"),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/runtime/kgnn_speed.onnx"),
         ),
         device: Device::Cpu,
         ..PredictorOptions::default()

@@ -20,7 +20,10 @@ fuzz_target!(|bytes: &[u8]| {
     {
         let graph = spec.to_graph().expect("a checked spec builds");
         cgpredict_fuzz::check_graph(&graph);
-        let canonical = spec.canonical().to_graph().expect("a canonical spec builds");
+        let canonical = spec
+            .canonical()
+            .to_graph()
+            .expect("a canonical spec builds");
         cgpredict_fuzz::check_graph(&canonical);
     }
 });

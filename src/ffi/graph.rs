@@ -2,11 +2,11 @@
 
 use std::ffi::c_char;
 
+use super::limits::cgp_limits;
 use super::{
     arg_mut, arg_ref, arg_slice, arg_str, cgp_status, ffi_call, ffi_void, into_c_string, out_arg,
     write_out,
 };
-use super::limits::cgp_limits;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Limits, Node, Op, Shape};
 

@@ -56,7 +56,10 @@ fn at_least_one(name: &str, value: u64) -> Result<()> {
 /// # Safety
 /// `l` is valid limits.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cgp_limits_set_max_nodes(l: *mut cgp_limits, max_nodes: usize) -> cgp_status {
+pub unsafe extern "C" fn cgp_limits_set_max_nodes(
+    l: *mut cgp_limits,
+    max_nodes: usize,
+) -> cgp_status {
     ffi_call(|| {
         // SAFETY: validity is the caller's contract; NULL is checked.
         let limits = unsafe { arg_mut(l, "l")? };
@@ -71,7 +74,10 @@ pub unsafe extern "C" fn cgp_limits_set_max_nodes(l: *mut cgp_limits, max_nodes:
 /// # Safety
 /// `l` is valid limits.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cgp_limits_set_max_edges(l: *mut cgp_limits, max_edges: usize) -> cgp_status {
+pub unsafe extern "C" fn cgp_limits_set_max_edges(
+    l: *mut cgp_limits,
+    max_edges: usize,
+) -> cgp_status {
     ffi_call(|| {
         // SAFETY: validity is the caller's contract; NULL is checked.
         let limits = unsafe { arg_mut(l, "l")? };
@@ -127,13 +133,20 @@ mod tests {
                 cgp_status::CGP_INVALID_ARGUMENT
             );
             assert_eq!(last_error(), "max_nodes must be at least 1, not 0");
-            assert_eq!((*handle).limits, expected, "a refused value changes nothing");
+            assert_eq!(
+                (*handle).limits,
+                expected,
+                "a refused value changes nothing"
+            );
             assert_eq!(
                 cgp_limits_set_max_edges(ptr::null_mut(), 1),
                 cgp_status::CGP_INVALID_ARGUMENT
             );
             assert_eq!(last_error(), "l is NULL");
-            assert_eq!(cgp_limits_new(ptr::null_mut()), cgp_status::CGP_INVALID_ARGUMENT);
+            assert_eq!(
+                cgp_limits_new(ptr::null_mut()),
+                cgp_status::CGP_INVALID_ARGUMENT
+            );
             cgp_limits_free(handle);
             cgp_limits_free(ptr::null_mut());
         }

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use super::graph::cgp_graph;
 use super::limits::cgp_limits;
-use super::{
-    arg_ref, arg_slice, arg_str, cgp_status, ffi_call, into_c_string, out_arg, write_out,
-};
+use super::{arg_ref, arg_slice, arg_str, cgp_status, ffi_call, into_c_string, out_arg, write_out};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Limits};
 use crate::import::onnx::{
@@ -113,7 +111,10 @@ unsafe fn onnx_file(path: *const c_char, limits: &Limits, out: *mut *mut cgp_gra
     // SAFETY: NULL is checked; NUL termination is the caller's contract.
     let path = unsafe { arg_str(path, "path")? };
     out_arg(out, "out")?;
-    deliver(graph_from_onnx_file_with(Path::new(path), &options(limits)), out)
+    deliver(
+        graph_from_onnx_file_with(Path::new(path), &options(limits)),
+        out,
+    )
 }
 
 /// # Safety

@@ -29,12 +29,24 @@ impl Limits {
 
     /// Refuses `count` nodes of `what` beyond `max_nodes`.
     pub(crate) fn check_nodes(&self, what: &str, count: usize) -> Result<()> {
-        check("max_nodes", self.max_nodes as u64, what, count as u64, "nodes")
+        check(
+            "max_nodes",
+            self.max_nodes as u64,
+            what,
+            count as u64,
+            "nodes",
+        )
     }
 
     /// Refuses `count` edges of `what` beyond `max_edges`.
     pub(crate) fn check_edges(&self, what: &str, count: usize) -> Result<()> {
-        check("max_edges", self.max_edges as u64, what, count as u64, "edges")
+        check(
+            "max_edges",
+            self.max_edges as u64,
+            what,
+            count as u64,
+            "edges",
+        )
     }
 
     /// Refuses `count` bytes of `what` beyond `max_onnx_bytes`.
@@ -79,6 +91,9 @@ mod tests {
         let error = limits.check_edges("the graph", 4_000_001).unwrap_err();
         assert!(error.message.contains("max_edges = 4000000"), "{error}");
         let error = limits.check_onnx_bytes("model.onnx", 3 << 30).unwrap_err();
-        assert!(error.message.contains("max_onnx_bytes = 2147483648"), "{error}");
+        assert!(
+            error.message.contains("max_onnx_bytes = 2147483648"),
+            "{error}"
+        );
     }
 }

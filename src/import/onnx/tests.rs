@@ -782,9 +782,9 @@ fn a_million_empty_nodes_are_refused_before_decoding() {
     let error = graph_from_onnx_bytes(&bytes).unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unsupported);
     assert!(
-        error
-            .message
-            .contains("the ONNX model's graph has 1000001 nodes, more than the limit max_nodes = 1000000"),
+        error.message.contains(
+            "the ONNX model's graph has 1000001 nodes, more than the limit max_nodes = 1000000"
+        ),
         "{error}"
     );
 }
@@ -836,7 +836,9 @@ fn files_beyond_the_size_limit_are_not_read() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(error.kind, ErrorKind::Unsupported);
     assert!(
-        error.message.contains("3221225472 bytes, more than the limit max_onnx_bytes = 2147483648"),
+        error
+            .message
+            .contains("3221225472 bytes, more than the limit max_onnx_bytes = 2147483648"),
         "{error}"
     );
 }

@@ -107,7 +107,12 @@ mod tests {
             let bytes = model_of(nodes);
             assert_eq!(count_graph_nodes(&bytes), nodes);
             assert_eq!(
-                ModelProto::decode(bytes.as_slice()).unwrap().graph.unwrap().node.len(),
+                ModelProto::decode(bytes.as_slice())
+                    .unwrap()
+                    .graph
+                    .unwrap()
+                    .node
+                    .len(),
                 nodes
             );
         }
@@ -122,7 +127,10 @@ mod tests {
         bytes.truncate(bytes.len() - 1);
         assert!(count_graph_nodes(&bytes) <= 4);
         // A length claiming 2 GiB of graph over a few bytes: nothing counted, nothing read.
-        assert_eq!(count_graph_nodes(&[0x3a, 0x80, 0x80, 0x80, 0x80, 0x08, 1, 2]), 0);
+        assert_eq!(
+            count_graph_nodes(&[0x3a, 0x80, 0x80, 0x80, 0x80, 0x08, 1, 2]),
+            0
+        );
         assert_eq!(count_graph_nodes(&[0xff; 16]), 0);
         assert_eq!(count_graph_nodes(&[]), 0);
     }
