@@ -6,7 +6,6 @@ mod json;
 mod limits;
 mod node;
 mod op;
-
 mod order;
 
 use std::collections::BTreeMap;
