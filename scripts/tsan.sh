@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The concurrency test (tests/concurrency.rs: 16 threads sharing one predictor and many
-# graphs) and the library's unit tests of shared state under ThreadSanitizer. Needs a nightly
-# toolchain with rust-src: the standard library is rebuilt instrumented (-Zbuild-std), else
-# TSan reports false races inside std. ONNX Runtime is dlopened and not instrumented; the
-# suppressions in scripts/sanitize/tsan.supp cover only its frames (see there).
+# graphs) under ThreadSanitizer. Needs a nightly toolchain with rust-src: the standard library
+# is rebuilt instrumented (-Zbuild-std), else TSan reports false races inside std; the first
+# build takes about half an hour on two cores. ONNX Runtime is dlopened and not instrumented;
+# the suppressions in scripts/sanitize/tsan.supp cover only its exit-time findings (see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
