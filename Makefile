@@ -13,7 +13,7 @@ PROFILE_DIR = target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
 # Where test-bindings stages its install and builds the C++ and Go programs.
 BINDINGS_DIR = $(CURDIR)/target/bindings
 
-.PHONY: all build test test-bindings lint header install train-default eval
+.PHONY: all build test test-bindings lint header install train-default eval sanitize tsan fuzz harden
 
 all: build
 
@@ -67,3 +67,21 @@ train-default:
 eval:
 	$(CARGO) build --release --features train --bin cgpredict-train
 	target/release/cgpredict-train eval --config configs/eval.json --out-dir docs/eval
+
+# Hardening checks, too slow for `make test` and needing a nightly toolchain (see SECURITY.md
+# and the README's "Hardening"). `make harden` runs all three.
+FUZZ_SECONDS ?= 600
+
+# The C test programs and examples under AddressSanitizer + UBSan, then valgrind.
+sanitize:
+	scripts/sanitize-c.sh
+
+# 16 threads sharing one predictor under ThreadSanitizer (nightly, -Zbuild-std).
+tsan:
+	scripts/tsan.sh
+
+# Every cargo-fuzz target for FUZZ_SECONDS seconds each, one after the other.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+harden: sanitize tsan fuzz

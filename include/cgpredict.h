@@ -87,6 +87,15 @@ typedef enum cgp_device {
 typedef struct cgp_graph cgp_graph;
 
 /*
+ Resource limits for the `*_with_limits` readers and importers: the most nodes and edges of
+ a graph and the most bytes of an ONNX model. Create it with `cgp_limits_new` (which holds
+ the defaults: 1,000,000 nodes, 4,000,000 edges, 2 GiB), change it with
+ `cgp_limits_set_*`, release it with `cgp_limits_free`. Input beyond a limit fails with
+ `CGP_UNSUPPORTED` and a message naming the limit and the value found.
+ */
+typedef struct cgp_limits cgp_limits;
+
+/*
  A cgpredict model in ONNX Runtime. Open it with `cgp_predictor_open`, release it with
  `cgp_predictor_free`. Any number of threads may call `cgp_predict`, `cgp_embed` and the
  getters on one predictor at once; `cgp_predictor_adapt` needs exclusive access.
@@ -326,7 +335,8 @@ enum cgp_status cgp_graph_to_dot(const struct cgp_graph *g, char **out);
 
 /*
  Reads a graph from `len` bytes of JSON (no NUL terminator needed) and validates it as the
- builder would. Errors are `CGP_PARSE_ERROR` with the position or the node at fault.
+ builder would. Errors are `CGP_PARSE_ERROR` with the position or the node at fault, and
+ `CGP_UNSUPPORTED` beyond the default limits (see `cgp_limits`).
 
  # Safety
  `json` is valid for reads of `len` bytes; `out` is valid.
@@ -334,17 +344,76 @@ enum cgp_status cgp_graph_to_dot(const struct cgp_graph *g, char **out);
 enum cgp_status cgp_graph_from_json(const char *json, size_t len, struct cgp_graph **out);
 
 /*
+ `cgp_graph_from_json` within `limits`: a document of more nodes or edges than they allow
+ fails with `CGP_UNSUPPORTED` before the graph is built.
+
+ # Safety
+ `json` is valid for reads of `len` bytes; `limits` is valid; `out` is valid.
+ */
+enum cgp_status cgp_graph_from_json_with_limits(const char *json, size_t len, const struct cgp_limits *limits, struct cgp_graph **out);
+
+/*
+ Creates limits holding the defaults.
+
+ # Safety
+ `out` is valid for a write.
+ */
+enum cgp_status cgp_limits_new(struct cgp_limits **out);
+
+/*
+ Releases limits. NULL is a no-op.
+
+ # Safety
+ `l` is NULL or limits from this library not yet freed.
+ */
+void cgp_limits_free(struct cgp_limits *l);
+
+/*
+ Sets the most nodes of one graph (at least 1).
+
+ # Safety
+ `l` is valid limits.
+ */
+enum cgp_status cgp_limits_set_max_nodes(struct cgp_limits *l, size_t max_nodes);
+
+/*
+ Sets the most edges of one graph (at least 1).
+
+ # Safety
+ `l` is valid limits.
+ */
+enum cgp_status cgp_limits_set_max_edges(struct cgp_limits *l, size_t max_edges);
+
+/*
+ Sets the most bytes of an ONNX model, after gzip inflation (at least 1).
+
+ # Safety
+ `l` is valid limits.
+ */
+enum cgp_status cgp_limits_set_max_onnx_bytes(struct cgp_limits *l, uint64_t max_onnx_bytes);
+
+/*
  Imports an ONNX model file (plain or gzip-compressed) as a computation graph: structure
  and shapes only, weights are never read (external data files are not opened). The graph
  input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
  `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
  cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
- can be neither inferred nor read from the file's value_info).
+ can be neither inferred nor read from the file's value_info; a model beyond the default
+ limits, see `cgp_limits`).
 
  # Safety
  `path` is NULL or a NUL-terminated string; `out` is valid for a write.
  */
 enum cgp_status cgp_graph_from_onnx_file(const char *path, struct cgp_graph **out);
+
+/*
+ `cgp_graph_from_onnx_file` within `limits`: a file larger than `max_onnx_bytes` is not
+ read, and a model graph of more nodes than `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
+
+ # Safety
+ `path` is NULL or a NUL-terminated string; `limits` is valid; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_onnx_file_with_limits(const char *path, const struct cgp_limits *limits, struct cgp_graph **out);
 
 /*
  Imports an ONNX model from `len` bytes of protobuf, as `cgp_graph_from_onnx_file` does.
@@ -353,6 +422,14 @@ enum cgp_status cgp_graph_from_onnx_file(const char *path, struct cgp_graph **ou
  `data` is valid for reads of `len` bytes; `out` is valid for a write.
  */
 enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struct cgp_graph **out);
+
+/*
+ `cgp_graph_from_onnx_bytes` within `limits` (see `cgp_graph_from_onnx_file_with_limits`).
+
+ # Safety
+ `data` is valid for reads of `len` bytes; `limits` is valid; `out` is valid for a write.
+ */
+enum cgp_status cgp_graph_from_onnx_bytes_with_limits(const uint8_t *data, size_t len, const struct cgp_limits *limits, struct cgp_graph **out);
 
 /*
  Writes the import report of this thread's last successful `cgp_graph_from_onnx_*` call

@@ -72,7 +72,15 @@ fn build(source: &Path) -> PathBuf {
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let mut command = Command::new(compiler);
     command
-        .args(["-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-I"])
+        .args([
+            "-std=c11",
+            "-pthread",
+            "-Wall",
+            "-Wextra",
+            "-pedantic",
+            "-Werror",
+            "-I",
+        ])
         .arg(manifest_dir().join("include"));
     if cfg!(cgp_bundled_model) {
         command.arg("-DCGP_TEST_BUNDLED_MODEL");
@@ -136,6 +144,22 @@ fn predictor_api_from_c() {
 #[test]
 fn search_api_from_c() {
     let output = build_and_run(&manifest_dir().join("tests/c/search_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
+/// NULL for every pointer argument, huge lengths, small buffers, hostile model files.
+/// Needs ONNX Runtime (scripts/fetch-onnxruntime.sh); fails without it.
+#[test]
+fn hostile_input_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/hostile_api.c"));
+    assert!(output.contains("all checks passed"), "{output}");
+}
+
+/// 16 pthreads sharing one predictor match a single thread bit for bit.
+/// Needs ONNX Runtime (scripts/fetch-onnxruntime.sh); fails without it.
+#[test]
+fn concurrent_predictions_from_c() {
+    let output = build_and_run(&manifest_dir().join("tests/c/concurrency_api.c"));
     assert!(output.contains("all checks passed"), "{output}");
 }
 

@@ -193,6 +193,7 @@ fn macs_match_published_gflops() {
         let size = sizes[name];
         let options = ImportOptions {
             input_shape: Some(vec![1, 3, size, size]),
+            ..ImportOptions::default()
         };
         let bytes = zoo_bytes(row);
         // A file whose export baked its own input size into reshapes only imports at that size.

@@ -114,6 +114,50 @@ struct NodeDesc {
     bool has_bias = false;          ///< For normalizations: affine.
 };
 
+/// Resource limits for the readers and importers that take them (owns a cgp_limits): the most
+/// nodes and edges of a graph and the most bytes of an ONNX model. Holds the library's
+/// defaults (1,000,000 nodes, 4,000,000 edges, 2 GiB) until changed; input beyond a limit
+/// throws Status::unsupported naming the limit. Move-only.
+class Limits {
+public:
+    Limits() { detail::check(cgp_limits_new(&handle_)); }
+    Limits(Limits &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Limits &operator=(Limits &&other) noexcept {
+        if (this != &other) {
+            cgp_limits_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Limits(const Limits &) = delete;
+    Limits &operator=(const Limits &) = delete;
+    ~Limits() { cgp_limits_free(handle_); }
+
+    /// Sets the most nodes of one graph (at least 1); returns *this for chaining.
+    Limits &max_nodes(std::size_t value) {
+        detail::check(cgp_limits_set_max_nodes(handle_, value));
+        return *this;
+    }
+
+    /// Sets the most edges of one graph (at least 1).
+    Limits &max_edges(std::size_t value) {
+        detail::check(cgp_limits_set_max_edges(handle_, value));
+        return *this;
+    }
+
+    /// Sets the most bytes of an ONNX model, after gzip inflation (at least 1).
+    Limits &max_onnx_bytes(std::uint64_t value) {
+        detail::check(cgp_limits_set_max_onnx_bytes(handle_, value));
+        return *this;
+    }
+
+    /// The C handle, owned by this object.
+    const cgp_limits *get() const noexcept { return handle_; }
+
+private:
+    cgp_limits *handle_ = nullptr;
+};
+
 /// A computation graph (owns a cgp_graph). Move-only; a moved-from Graph holds no handle and
 /// its calls throw Status::invalid_argument.
 class Graph {
@@ -143,10 +187,24 @@ public:
         return Graph(out);
     }
 
+    /// Reads a graph from cgpredict's JSON format within `limits`.
+    static Graph from_json(std::string_view json, const Limits &limits) {
+        cgp_graph *out = nullptr;
+        detail::check(cgp_graph_from_json_with_limits(json.data(), json.size(), limits.get(), &out));
+        return Graph(out);
+    }
+
     /// Imports the structure and shapes of an ONNX model file (plain or gzip-compressed).
     static Graph from_onnx_file(const std::string &path) {
         cgp_graph *out = nullptr;
         detail::check(cgp_graph_from_onnx_file(path.c_str(), &out));
+        return Graph(out);
+    }
+
+    /// Imports an ONNX model file within `limits`.
+    static Graph from_onnx_file(const std::string &path, const Limits &limits) {
+        cgp_graph *out = nullptr;
+        detail::check(cgp_graph_from_onnx_file_with_limits(path.c_str(), limits.get(), &out));
         return Graph(out);
     }
 
@@ -157,9 +215,21 @@ public:
         return Graph(out);
     }
 
+    /// Imports an ONNX model from `len` bytes of protobuf within `limits`.
+    static Graph from_onnx_bytes(const std::uint8_t *data, std::size_t len, const Limits &limits) {
+        cgp_graph *out = nullptr;
+        detail::check(cgp_graph_from_onnx_bytes_with_limits(data, len, limits.get(), &out));
+        return Graph(out);
+    }
+
     /// Imports an ONNX model from its protobuf bytes.
     static Graph from_onnx_bytes(const std::vector<std::uint8_t> &bytes) {
         return from_onnx_bytes(bytes.data(), bytes.size());
+    }
+
+    /// Imports an ONNX model from its protobuf bytes within `limits`.
+    static Graph from_onnx_bytes(const std::vector<std::uint8_t> &bytes, const Limits &limits) {
+        return from_onnx_bytes(bytes.data(), bytes.size(), limits);
     }
 
     /// The NAS-Bench-101 network of a cell: `adjacency` is n x n row-major 0/1, `ops` n names.

@@ -2,12 +2,13 @@
 
 use std::ffi::c_char;
 
+use super::limits::cgp_limits;
 use super::{
     arg_mut, arg_ref, arg_slice, arg_str, cgp_status, ffi_call, ffi_void, into_c_string, out_arg,
     write_out,
 };
-use crate::error::Error;
-use crate::graph::{Graph, Node, Op, Shape};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Limits, Node, Op, Shape};
 
 /// A computation graph: a DAG of primitive-operator nodes. Create it with `cgp_graph_new`
 /// (or a `cgp_graph_from_*` call), release it with `cgp_graph_free`. A graph may be read
@@ -240,7 +241,8 @@ fn write_text(
 }
 
 /// Reads a graph from `len` bytes of JSON (no NUL terminator needed) and validates it as the
-/// builder would. Errors are `CGP_PARSE_ERROR` with the position or the node at fault.
+/// builder would. Errors are `CGP_PARSE_ERROR` with the position or the node at fault, and
+/// `CGP_UNSUPPORTED` beyond the default limits (see `cgp_limits`).
 ///
 /// # Safety
 /// `json` is valid for reads of `len` bytes; `out` is valid.
@@ -250,15 +252,45 @@ pub unsafe extern "C" fn cgp_graph_from_json(
     len: usize,
     out: *mut *mut cgp_graph,
 ) -> cgp_status {
+    // SAFETY: the caller's contract is this function's.
+    ffi_call(|| unsafe { graph_from_json(json, len, &Limits::DEFAULT, out) })
+}
+
+/// `cgp_graph_from_json` within `limits`: a document of more nodes or edges than they allow
+/// fails with `CGP_UNSUPPORTED` before the graph is built.
+///
+/// # Safety
+/// `json` is valid for reads of `len` bytes; `limits` is valid; `out` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cgp_graph_from_json_with_limits(
+    json: *const c_char,
+    len: usize,
+    limits: *const cgp_limits,
+    out: *mut *mut cgp_graph,
+) -> cgp_status {
     ffi_call(|| {
-        // SAFETY: validity of `len` bytes is the caller's contract.
-        let bytes = unsafe { arg_slice(json.cast::<u8>(), len, "json")? };
-        out_arg(out, "out")?;
-        let text = std::str::from_utf8(bytes)
-            .map_err(|error| Error::parse(format!("json is not UTF-8: {error}")))?;
-        let graph = Graph::from_json(text)?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, cgp_graph::into_raw(graph)) };
-        Ok(())
+        // SAFETY: validity is the caller's contract; NULL is checked.
+        let limits = unsafe { arg_ref(limits, "limits")? };
+        // SAFETY: the caller's contract is this function's.
+        unsafe { graph_from_json(json, len, &limits.limits, out) }
     })
+}
+
+/// # Safety
+/// As `cgp_graph_from_json`.
+unsafe fn graph_from_json(
+    json: *const c_char,
+    len: usize,
+    limits: &Limits,
+    out: *mut *mut cgp_graph,
+) -> Result<()> {
+    // SAFETY: validity of `len` bytes is the caller's contract.
+    let bytes = unsafe { arg_slice(json.cast::<u8>(), len, "json")? };
+    out_arg(out, "out")?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|error| Error::parse(format!("json is not UTF-8: {error}")))?;
+    let graph = Graph::from_json_with_limits(text, limits)?;
+    // SAFETY: checked non-NULL.
+    unsafe { write_out(out, cgp_graph::into_raw(graph)) };
+    Ok(())
 }

@@ -12,6 +12,7 @@
 
 mod benchmarks;
 mod graph;
+mod limits;
 mod onnx;
 mod predictor;
 mod search;
@@ -24,6 +25,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use graph::{cgp_graph, cgp_node_desc};
+pub use limits::cgp_limits;
 pub use predictor::{cgp_device, cgp_predictor};
 
 /// The outcome of a call. `CGP_OK` is success; for anything else

@@ -5,10 +5,13 @@ use std::ffi::c_char;
 use std::path::Path;
 
 use super::graph::cgp_graph;
-use super::{arg_slice, arg_str, cgp_status, ffi_call, into_c_string, out_arg, write_out};
+use super::limits::cgp_limits;
+use super::{arg_ref, arg_slice, arg_str, cgp_status, ffi_call, into_c_string, out_arg, write_out};
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::import::onnx::{ImportReport, graph_from_onnx_bytes, graph_from_onnx_file};
+use crate::graph::{Graph, Limits};
+use crate::import::onnx::{
+    ImportOptions, ImportReport, graph_from_onnx_bytes_with, graph_from_onnx_file_with,
+};
 
 thread_local! {
     /// The report of this thread's last successful import.
@@ -29,7 +32,8 @@ fn deliver(imported: Result<(Graph, ImportReport)>, out: *mut *mut cgp_graph) ->
 /// input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
 /// `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
 /// cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
-/// can be neither inferred nor read from the file's value_info).
+/// can be neither inferred nor read from the file's value_info; a model beyond the default
+/// limits, see `cgp_limits`).
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; `out` is valid for a write.
@@ -38,11 +42,26 @@ pub unsafe extern "C" fn cgp_graph_from_onnx_file(
     path: *const c_char,
     out: *mut *mut cgp_graph,
 ) -> cgp_status {
+    // SAFETY: the caller's contract is this function's.
+    ffi_call(|| unsafe { onnx_file(path, &Limits::DEFAULT, out) })
+}
+
+/// `cgp_graph_from_onnx_file` within `limits`: a file larger than `max_onnx_bytes` is not
+/// read, and a model graph of more nodes than `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `limits` is valid; `out` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cgp_graph_from_onnx_file_with_limits(
+    path: *const c_char,
+    limits: *const cgp_limits,
+    out: *mut *mut cgp_graph,
+) -> cgp_status {
     ffi_call(|| {
-        // SAFETY: NULL is checked; NUL termination is the caller's contract.
-        let path = unsafe { arg_str(path, "path")? };
-        out_arg(out, "out")?;
-        deliver(graph_from_onnx_file(Path::new(path)), out)
+        // SAFETY: validity is the caller's contract; NULL is checked.
+        let limits = unsafe { arg_ref(limits, "limits")? };
+        // SAFETY: the caller's contract is this function's.
+        unsafe { onnx_file(path, &limits.limits, out) }
     })
 }
 
@@ -56,12 +75,60 @@ pub unsafe extern "C" fn cgp_graph_from_onnx_bytes(
     len: usize,
     out: *mut *mut cgp_graph,
 ) -> cgp_status {
+    // SAFETY: the caller's contract is this function's.
+    ffi_call(|| unsafe { onnx_bytes(data, len, &Limits::DEFAULT, out) })
+}
+
+/// `cgp_graph_from_onnx_bytes` within `limits` (see `cgp_graph_from_onnx_file_with_limits`).
+///
+/// # Safety
+/// `data` is valid for reads of `len` bytes; `limits` is valid; `out` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cgp_graph_from_onnx_bytes_with_limits(
+    data: *const u8,
+    len: usize,
+    limits: *const cgp_limits,
+    out: *mut *mut cgp_graph,
+) -> cgp_status {
     ffi_call(|| {
-        // SAFETY: validity of `len` bytes is the caller's contract; NULL is checked.
-        let bytes = unsafe { arg_slice(data, len, "data")? };
-        out_arg(out, "out")?;
-        deliver(graph_from_onnx_bytes(bytes), out)
+        // SAFETY: validity is the caller's contract; NULL is checked.
+        let limits = unsafe { arg_ref(limits, "limits")? };
+        // SAFETY: the caller's contract is this function's.
+        unsafe { onnx_bytes(data, len, &limits.limits, out) }
     })
+}
+
+fn options(limits: &Limits) -> ImportOptions {
+    ImportOptions {
+        limits: *limits,
+        ..ImportOptions::default()
+    }
+}
+
+/// # Safety
+/// As `cgp_graph_from_onnx_file`.
+unsafe fn onnx_file(path: *const c_char, limits: &Limits, out: *mut *mut cgp_graph) -> Result<()> {
+    // SAFETY: NULL is checked; NUL termination is the caller's contract.
+    let path = unsafe { arg_str(path, "path")? };
+    out_arg(out, "out")?;
+    deliver(
+        graph_from_onnx_file_with(Path::new(path), &options(limits)),
+        out,
+    )
+}
+
+/// # Safety
+/// As `cgp_graph_from_onnx_bytes`.
+unsafe fn onnx_bytes(
+    data: *const u8,
+    len: usize,
+    limits: &Limits,
+    out: *mut *mut cgp_graph,
+) -> Result<()> {
+    // SAFETY: validity of `len` bytes is the caller's contract; NULL is checked.
+    let bytes = unsafe { arg_slice(data, len, "data")? };
+    out_arg(out, "out")?;
+    deliver(graph_from_onnx_bytes_with(bytes, &options(limits)), out)
 }
 
 /// Writes the import report of this thread's last successful `cgp_graph_from_onnx_*` call

@@ -93,8 +93,8 @@ pub fn is_isomorphic(a: &Graph, b: &Graph) -> bool {
         return false;
     }
     is_isomorphic_matching(
-        a.dag.inner(),
-        b.dag.inner(),
+        &a.dag,
+        &b.dag,
         |x: &Node, y: &Node| same_structure(x, y),
         |_: &(), _: &()| true,
     )
@@ -479,10 +479,8 @@ impl<'a> Work<'a> {
                 .add_node(node)
                 .map_err(|error| error.context(format!("node '{name}'")))?;
         }
-        for &id in &order {
-            for &s in &self.succs[id] {
-                graph.add_edge(ids[id], ids[s])?;
-            }
+        for (from, to) in self.canonical_edges(&order, &ids) {
+            graph.add_edge(from, to)?;
         }
         Ok(graph)
     }
@@ -501,11 +499,21 @@ impl<'a> Work<'a> {
                 nodes.push(node);
             }
         }
-        let mut edges = Vec::new();
-        for &id in &order {
-            edges.extend(self.succs[id].iter().map(|&s| (ids[id], ids[s])));
-        }
+        let edges = self.canonical_edges(&order, &ids);
         (nodes, edges)
+    }
+
+    /// The edges in canonical ids, sorted by source then target. Sorting by the new ids, not
+    /// the original ones, makes the form a fixed point: canonicalizing it again, where the
+    /// original ids are the canonical ones, gives the same edge order.
+    fn canonical_edges(&self, order: &[usize], ids: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+        let mut edges = Vec::new();
+        for &id in order {
+            let start = edges.len();
+            edges.extend(self.succs[id].iter().map(|&s| (ids[id], ids[s])));
+            edges[start..].sort_unstable();
+        }
+        edges
     }
 }
 

@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Graph, Node, Op, Shape};
+use super::{Graph, Limits, Node, Op, Shape};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The version written into, and required of, every graph JSON document.
@@ -104,8 +104,15 @@ impl Graph {
     }
 
     /// Reads a graph from its JSON document, validating it as the builder would.
-    /// Every failure is a [`ErrorKind::Parse`] error naming the node or edge.
+    /// Every failure is a [`ErrorKind::Parse`] error naming the node or edge, except a graph
+    /// beyond [`Limits::DEFAULT`] ([`Graph::from_json_with_limits`]).
     pub fn from_json(text: &str) -> Result<Graph> {
+        Graph::from_json_with_limits(text, &Limits::DEFAULT)
+    }
+
+    /// [`Graph::from_json`], refusing a document of more nodes or edges than `limits` allow
+    /// (an [`ErrorKind::Unsupported`] error) before building the graph.
+    pub fn from_json_with_limits(text: &str, limits: &Limits) -> Result<Graph> {
         let document: GraphDocument = serde_json::from_str(text)
             .map_err(|error| Error::parse(format!("graph JSON: {error}")))?;
         if document.format != FORMAT_NAME {
@@ -120,6 +127,8 @@ impl Graph {
                 document.version
             )));
         }
+        limits.check_nodes("graph JSON", document.nodes.len())?;
+        limits.check_edges("graph JSON", document.edges.len())?;
         let mut graph = Graph::new();
         for (position, record) in document.nodes.into_iter().enumerate() {
             if record.id as usize != position {
@@ -185,6 +194,29 @@ mod tests {
         let back = Graph::from_json(&text).unwrap();
         assert_same_graph(&g, &back);
         assert_eq!(back.to_json(), text);
+    }
+
+    #[test]
+    fn documents_beyond_the_limits_are_refused_before_building() {
+        let text = residual_block().to_json();
+        let nodes = residual_block().node_count();
+        let edges = residual_block().edge_count();
+        let tight = |max_nodes, max_edges| Limits {
+            max_nodes,
+            max_edges,
+            ..Limits::DEFAULT
+        };
+        assert!(Graph::from_json_with_limits(&text, &tight(nodes, edges)).is_ok());
+        let error = Graph::from_json_with_limits(&text, &tight(nodes - 1, edges)).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unsupported);
+        assert!(
+            error
+                .message
+                .contains(&format!("{nodes} nodes, more than the limit max_nodes")),
+            "{error}"
+        );
+        let error = Graph::from_json_with_limits(&text, &tight(nodes, edges - 1)).unwrap_err();
+        assert!(error.message.contains("max_edges"), "{error}");
     }
 
     #[test]

@@ -3,20 +3,23 @@
 mod canonical;
 mod dot;
 mod json;
+mod limits;
 mod node;
 mod op;
+mod order;
 
 use std::collections::BTreeMap;
 
 use petgraph::Direction;
-use petgraph::acyclic::{Acyclic, AcyclicEdgeError};
-use petgraph::data::Build;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
+
+use order::TopologicalOrder;
 
 pub(crate) use canonical::{canonical_graph, canonical_parts};
 pub use canonical::{canonicalize, is_isomorphic};
 pub use json::JSON_FORMAT_VERSION;
+pub use limits::Limits;
 pub use node::{Node, Shape};
 pub use op::{KNOWN_OPS, Op, UnknownOpName};
 
@@ -28,9 +31,15 @@ pub type NodeId = u32;
 /// A computation graph. Nodes and edges are checked when added, so a `Graph` is always a
 /// DAG of nodes with consistent fields. Edges form a simple graph: adding an edge twice
 /// keeps one.
+///
+/// `Send` and `Sync`, with no interior mutability: a graph may be read from several threads.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    dag: Acyclic<DiGraph<Node, (), u32>>,
+    dag: DiGraph<Node, (), u32>,
+    /// A topological order of `dag`, kept up to date as edges are added; it is what refuses
+    /// a cycle (petgraph's `Acyclic` does the same, but with `RefCell` scratch space, which
+    /// would make the graph `!Sync`).
+    order: TopologicalOrder,
 }
 
 impl Default for Graph {
@@ -42,7 +51,8 @@ impl Default for Graph {
 impl Graph {
     pub fn new() -> Graph {
         Graph {
-            dag: Acyclic::new(),
+            dag: DiGraph::default(),
+            order: TopologicalOrder::default(),
         }
     }
 
@@ -54,6 +64,7 @@ impl Graph {
             .ok_or_else(|| Error::invalid("graph is full: node ids are 32-bit"))?;
         validate_node(&mut node)
             .map_err(|message| Error::invalid(node_error(id, &node.op, &message)))?;
+        self.order.push_node();
         Ok(self.dag.add_node(node).index() as NodeId)
     }
 
@@ -67,22 +78,31 @@ impl Graph {
                 )));
             }
         }
-        match self.dag.try_update_edge(
-            NodeIndex::new(from as usize),
-            NodeIndex::new(to as usize),
-            (),
-        ) {
-            Ok(_) => Ok(()),
-            Err(AcyclicEdgeError::SelfLoop) => Err(Error::invalid(format!(
+        if from == to {
+            return Err(Error::invalid(format!(
                 "edge {from} -> {to}: a self-loop on node {from} is not allowed"
-            ))),
-            Err(AcyclicEdgeError::Cycle(_)) => Err(Error::invalid(format!(
-                "edge {from} -> {to}: it would close a cycle, since node {from} is reachable from node {to}"
-            ))),
-            Err(AcyclicEdgeError::InvalidEdge) => Err(Error::invalid(format!(
-                "edge {from} -> {to}: refused by the graph store"
-            ))),
+            )));
         }
+        let (source, target) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
+        if self.dag.find_edge(source, target).is_some() {
+            return Ok(());
+        }
+        let dag = &self.dag;
+        let successors = |id: u32| {
+            dag.neighbors_directed(NodeIndex::new(id as usize), Direction::Outgoing)
+                .map(|index| index.index() as u32)
+        };
+        let predecessors = |id: u32| {
+            dag.neighbors_directed(NodeIndex::new(id as usize), Direction::Incoming)
+                .map(|index| index.index() as u32)
+        };
+        if !self.order.insert_edge(from, to, successors, predecessors) {
+            return Err(Error::invalid(format!(
+                "edge {from} -> {to}: it would close a cycle, since node {from} is reachable from node {to}"
+            )));
+        }
+        self.dag.add_edge(source, target, ());
+        Ok(())
     }
 
     pub fn node_count(&self) -> usize {
@@ -139,10 +159,7 @@ impl Graph {
 
     /// Node ids in an order where every edge goes forward.
     pub fn topological_order(&self) -> Vec<NodeId> {
-        self.dag
-            .nodes_iter()
-            .map(|index| index.index() as NodeId)
-            .collect()
+        self.order.nodes().to_vec()
     }
 
     /// Learned parameters of the whole network (saturating at `u64::MAX`).
@@ -296,6 +313,22 @@ mod tests {
             g.add_edge(a, b).unwrap();
         }
         g
+    }
+
+    /// Compiles only while `Graph` is `Send + Sync`: the C ABI promises that a graph may be
+    /// read from several threads at once.
+    #[test]
+    fn graphs_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Graph>();
+        let graph = residual_block();
+        let counts: Vec<u64> = std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| graph.param_count()))
+                .collect();
+            readers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert!(counts.iter().all(|&count| count == graph.param_count()));
     }
 
     #[test]

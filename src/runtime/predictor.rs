@@ -110,6 +110,18 @@ impl Predictor {
         Predictor::from_bytes(model, name, options).map_err(|error| error.context(context))
     }
 
+    /// Opens a model given as bytes, checked as [`Predictor::open`] checks a file; `name`
+    /// names it in errors, and `options.model` is not read.
+    pub fn from_model_bytes(
+        model: Vec<u8>,
+        name: &str,
+        options: &PredictorOptions,
+    ) -> Result<Predictor> {
+        let context = format!("model {name}");
+        Predictor::from_bytes(Cow::Owned(model), name.to_owned(), options)
+            .map_err(|error| error.context(context))
+    }
+
     fn from_bytes(
         model: Cow<'static, [u8]>,
         name: String,

@@ -97,6 +97,28 @@ TEST(Graph, RefusedNodesAndEdgesThrowAndLeaveTheGraphUnchanged) {
     EXPECT_NE(cgp::last_error_message().find("graph JSON"), std::string::npos);
 }
 
+TEST(Limits, GraphsAndModelsBeyondThemThrowNamingTheLimit) {
+    const std::string json = residual_block().to_json();
+    cgp::Limits limits;
+    EXPECT_EQ(cgp::Graph::from_json(json, limits).node_count(), 9u);
+    limits.max_nodes(8);
+    expect_error([&] { cgp::Graph::from_json(json, limits); }, cgp::Status::unsupported,
+                 "9 nodes, more than the limit max_nodes = 8");
+    limits.max_nodes(9).max_edges(8);
+    expect_error([&] { cgp::Graph::from_json(json, limits); }, cgp::Status::unsupported, "max_edges = 8");
+    expect_error([&] { limits.max_edges(0); }, cgp::Status::invalid_argument, "max_edges must be at least 1");
+
+    const std::string path = repo + "/tests/fixtures/onnx/nb201_best.onnx";
+    cgp::Limits small;
+    small.max_onnx_bytes(1000);
+    expect_error([&] { cgp::Graph::from_onnx_file(path, small); }, cgp::Status::unsupported, "max_onnx_bytes = 1000");
+    std::ifstream file(path, std::ios::binary);
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    expect_error([&] { cgp::Graph::from_onnx_bytes(bytes, small); }, cgp::Status::unsupported, "max_onnx_bytes");
+    EXPECT_GT(cgp::Graph::from_onnx_bytes(bytes, cgp::Limits()).node_count(), 0u);
+    EXPECT_GT(cgp::Graph::from_onnx_file(path, cgp::Limits()).node_count(), 0u);
+}
+
 TEST(Benchmarks, NasBench101CellHasTheHandCountedParameters) {
     // input -> conv1x1 -> output plus input -> output; see tests/c/benchmarks_api.c for the count.
     const std::vector<std::uint8_t> adjacency = {0, 1, 1, 0, 0, 1, 0, 0, 0};

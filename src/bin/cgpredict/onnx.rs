@@ -59,6 +59,7 @@ pub fn run(command: OnnxCommand) -> Result<()> {
     } = command;
     let options = ImportOptions {
         input_shape: input_shape.map(|shape| shape.0),
+        ..ImportOptions::default()
     };
     let (graph, import_report) = graph_from_onnx_file_with(&model, &options)?;
     let text = match (json, dot, report) {

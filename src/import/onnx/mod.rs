@@ -66,6 +66,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 mod value;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -74,10 +75,7 @@ use std::path::Path;
 pub use report::{ImportReport, OpCounts};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Graph, canonical_graph};
-
-/// Largest ONNX file read (protobuf's own limit is 2 GiB).
-const MAX_MODEL_BYTES: u64 = 2 << 30;
+use crate::graph::{Graph, Limits, canonical_graph};
 
 /// Choices for an import.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +83,9 @@ pub struct ImportOptions {
     /// Dimensions for the model's (first) data input instead of the declared ones, e.g.
     /// `[1, 3, 240, 240]` to count a network at the resolution it is evaluated at.
     pub input_shape: Option<Vec<u64>>,
+    /// Bounds on the file's size, on the model graph's node count (counted on the wire,
+    /// before decoding) and on the imported graph's nodes and edges.
+    pub limits: Limits,
 }
 
 /// Imports an ONNX model (protobuf bytes) as a canonical computation graph, with a report
@@ -98,8 +99,14 @@ pub fn graph_from_onnx_bytes_with(
     bytes: &[u8],
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    let model = model::Model::decode(bytes)?;
+    let model = model::Model::decode(bytes, &options.limits)?;
     let lowered = lower::lower(&model, options.input_shape.as_deref())?;
+    options
+        .limits
+        .check_nodes("the imported graph", lowered.nodes.len())?;
+    options
+        .limits
+        .check_edges("the imported graph", lowered.edges.len())?;
     let graph = canonical_graph(lowered.nodes, &lowered.edges).map_err(|error| {
         error
             .with_kind(ErrorKind::Parse)
@@ -121,7 +128,7 @@ pub fn graph_from_onnx_file_with(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    let bytes = read_model_file(path)?;
+    let bytes = read_model_file_with(path, &options.limits)?;
     graph_from_onnx_bytes_with(&bytes, options)
         .map_err(|error| error.context(format!("in {}", path.display())))
 }
@@ -130,7 +137,7 @@ pub fn graph_from_onnx_file_with(
 /// initializers, graph inputs) whose shape is known, by name: the shape inference behind
 /// [`graph_from_onnx_bytes`], exposed for inspection and testing.
 pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u64>>> {
-    let model = model::Model::decode(bytes)?;
+    let model = model::Model::decode(bytes, &Limits::DEFAULT)?;
     let lowered = lower::lower(&model, None)?;
     Ok(lowered
         .names
@@ -140,34 +147,39 @@ pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Ve
         .collect())
 }
 
-/// Reads a model file, inflating it first if it is gzip-compressed (`.onnx.gz`).
+/// Reads a model file, inflating it first if it is gzip-compressed (`.onnx.gz`), within
+/// [`Limits::DEFAULT`].
 pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    read_model_file_with(path, &Limits::DEFAULT)
+}
+
+/// [`read_model_file`], refusing a file (or its inflated content) larger than
+/// `limits.max_onnx_bytes` without reading more than one byte beyond the limit.
+pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let io = |error: std::io::Error| {
         Error::new(
             ErrorKind::Io,
             format!("cannot read {}: {error}", path.display()),
         )
     };
+    let what = path.display().to_string();
+    let max = limits.max_onnx_bytes;
     let file = std::fs::File::open(path).map_err(io)?;
+    limits.check_onnx_bytes(&what, file.metadata().map_err(io)?.len())?;
     let mut bytes = Vec::new();
-    file.take(MAX_MODEL_BYTES + 1)
+    file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut inflated = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
-            .take(MAX_MODEL_BYTES + 1)
+            .take(max.saturating_add(1))
             .read_to_end(&mut inflated)
             .map_err(|error| {
                 Error::parse(format!("{}: gzip data is corrupt: {error}", path.display()))
             })?;
         bytes = inflated;
     }
-    if bytes.len() as u64 > MAX_MODEL_BYTES {
-        return Err(Error::unsupported(format!(
-            "{}: the model is larger than 2 GiB, protobuf's limit",
-            path.display()
-        )));
-    }
+    limits.check_onnx_bytes(&what, bytes.len() as u64)?;
     Ok(bytes)
 }

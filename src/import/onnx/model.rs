@@ -8,7 +8,9 @@ use prost::Message;
 use super::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, type_proto,
 };
+use super::wire;
 use crate::error::{Error, Result};
+use crate::graph::Limits;
 
 /// A decoded model.
 pub(super) struct Model {
@@ -43,10 +45,15 @@ fn is_default_domain(domain: &str) -> bool {
 impl Model {
     /// Decodes `bytes` as an ONNX `ModelProto` and checks that its graph is a DAG whose every
     /// read tensor is defined.
-    pub fn decode(bytes: &[u8]) -> Result<Model> {
+    /// Checks the size and the node count (on the wire) against `limits` first: a decoded
+    /// node takes some 200 bytes where an empty one takes 2 on the wire, so a hostile file
+    /// of empty nodes would otherwise decode into a hundred times its size.
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Model> {
         if bytes.is_empty() {
             return Err(Error::parse("ONNX model: the input is empty (0 bytes)"));
         }
+        limits.check_onnx_bytes("the ONNX model", bytes.len() as u64)?;
+        limits.check_nodes("the ONNX model's graph", wire::count_graph_nodes(bytes))?;
         let proto = ModelProto::decode(bytes).map_err(|error| {
             Error::parse(format!(
                 "ONNX model: not a valid ONNX protobuf ({} bytes): {error}",

@@ -554,6 +554,7 @@ fn input_shape_can_be_overridden() {
     .with(vec![weight("w", &[4, 3, 3, 3])]);
     let options = ImportOptions {
         input_shape: Some(vec![1, 3, 10, 10]),
+        ..ImportOptions::default()
     };
     let (g, _) = graph_from_onnx_bytes_with(&model.bytes(), &options).unwrap();
     assert_eq!(g.node(1).unwrap().output, Shape::new(8, 8, 4));
@@ -748,4 +749,96 @@ fn slices_and_contiguous_gathers_are_slices() {
         }
     );
     assert_eq!(report.ops["Slice"].mapped, 1);
+}
+
+fn limits(max_nodes: usize, max_edges: usize, max_onnx_bytes: u64) -> ImportOptions {
+    ImportOptions {
+        limits: Limits {
+            max_nodes,
+            max_edges,
+            max_onnx_bytes,
+        },
+        ..ImportOptions::default()
+    }
+}
+
+#[test]
+fn a_million_empty_nodes_are_refused_before_decoding() {
+    // 2 bytes per node on the wire, some 200 decoded: the limit is checked on the wire.
+    let mut bytes = Model::new(&[1, 3, 8, 8], vec![], vec!["x"]).bytes();
+    let nodes = Limits::DEFAULT.max_nodes + 1;
+    let mut graph = Vec::with_capacity(2 * nodes);
+    for _ in 0..nodes {
+        graph.extend_from_slice(&[0x0a, 0x00]);
+    }
+    bytes.push(0x3a);
+    let mut len = graph.len() as u64;
+    while len >= 0x80 {
+        bytes.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    bytes.push(len as u8);
+    bytes.extend(graph);
+    let error = graph_from_onnx_bytes(&bytes).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unsupported);
+    assert!(
+        error.message.contains(
+            "the ONNX model's graph has 1000001 nodes, more than the limit max_nodes = 1000000"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_claimed_two_gigabyte_graph_is_a_parse_error() {
+    // ModelProto.graph with a length of 2 GiB, followed by 3 bytes.
+    let bytes = [0x3a, 0x80, 0x80, 0x80, 0x80, 0x08, 1, 2, 3];
+    let error = graph_from_onnx_bytes(&bytes).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Parse, "{error}");
+}
+
+#[test]
+fn size_and_graph_limits_name_the_limit() {
+    let model = Model::new(
+        &[1, 3, 8, 8],
+        vec![
+            node("Conv", &["x", "w"], &["y"], vec![]),
+            node("Relu", &["y"], &["z"], vec![]),
+        ],
+        vec!["z"],
+    )
+    .with(vec![weight("w", &[4, 3, 3, 3])]);
+    let bytes = model.bytes();
+    let big = u64::MAX;
+    assert!(graph_from_onnx_bytes_with(&bytes, &limits(4, 3, big)).is_ok());
+    let cases = [
+        (limits(4, 3, bytes.len() as u64 - 1), "max_onnx_bytes"),
+        (limits(1, 3, big), "the ONNX model's graph has 2 nodes"),
+        (limits(3, 3, big), "the imported graph has 4 nodes"),
+        (limits(4, 2, big), "the imported graph has 3 edges"),
+    ];
+    for (options, expected) in cases {
+        let error = graph_from_onnx_bytes_with(&bytes, &options).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unsupported);
+        assert!(error.message.contains(expected), "{error}");
+    }
+}
+
+#[test]
+fn files_beyond_the_size_limit_are_not_read() {
+    let dir = std::env::temp_dir().join(format!("cgp-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.onnx");
+    let file = std::fs::File::create(&path).unwrap();
+    // Sparse: claims 3 GiB on disk without using it.
+    file.set_len(3 << 30).unwrap();
+    let error = graph_from_onnx_file(&path).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(error.kind, ErrorKind::Unsupported);
+    assert!(
+        error
+            .message
+            .contains("3221225472 bytes, more than the limit max_onnx_bytes = 2147483648"),
+        "{error}"
+    );
 }

@@ -15,7 +15,8 @@ access.
 """
 module CGPredict
 
-export Graph, Predictor, NodeDesc, CGPredictError, Status, Device
+export Graph, Predictor, NodeDesc, CGPredictError, Status, Device, Limits
+export set_max_nodes!, set_max_edges!, set_max_onnx_bytes!
 export add_node!, add_edge!, node_count, edge_count, param_count, macs, to_json, to_dot
 export spectrum, spectral_distance, onnx_last_report_json
 export graph_from_json, graph_from_onnx_file, graph_from_onnx_bytes
@@ -56,6 +57,7 @@ Base.showerror(io::IO, e::CGPredictError) = print(io, "CGPredictError(", e.statu
 # The C types: opaque handles and the node description, field for field as in cgpredict.h.
 struct cgp_graph end
 struct cgp_predictor end
+struct cgp_limits end
 
 struct cgp_node_desc
     op::Cstring
@@ -228,6 +230,86 @@ function graph_from_json(json::AbstractString)
     out = Ref{Ptr{cgp_graph}}(C_NULL)
     GC.@preserve text check(ccall((:cgp_graph_from_json, libcgpredict), Cint,
                                   (Ptr{Cchar}, Csize_t, Ref{Ptr{cgp_graph}}), text, sizeof(text), out))
+    return Graph(out[])
+end
+
+"""
+    Limits()
+
+Resource limits for the readers and importers that take them (owns a C `cgp_limits`): the
+most nodes and edges of a graph and the most bytes of an ONNX model. Holds the library's
+defaults (1,000,000 nodes, 4,000,000 edges, 2 GiB) until changed with `set_max_nodes!`,
+`set_max_edges!`, `set_max_onnx_bytes!`; input beyond a limit throws `CGP_UNSUPPORTED`
+naming the limit.
+"""
+mutable struct Limits
+    ptr::Ptr{cgp_limits}
+    function Limits()
+        out = Ref{Ptr{cgp_limits}}(C_NULL)
+        check(ccall((:cgp_limits_new, libcgpredict), Cint, (Ref{Ptr{cgp_limits}},), out))
+        l = new(out[])
+        finalizer(close, l)
+        return l
+    end
+end
+
+"""Releases the limits; later calls with them throw, and a second `close` does nothing."""
+function Base.close(l::Limits)
+    if l.ptr != C_NULL
+        ccall((:cgp_limits_free, libcgpredict), Cvoid, (Ptr{cgp_limits},), l.ptr)
+        l.ptr = C_NULL
+    end
+    return nothing
+end
+
+handle(l::Limits) = l.ptr == C_NULL ? invalid("the limits are closed") : l.ptr
+
+"""Sets the most nodes of one graph (at least 1); returns the limits."""
+function set_max_nodes!(l::Limits, max_nodes::Integer)
+    GC.@preserve l check(ccall((:cgp_limits_set_max_nodes, libcgpredict), Cint,
+                               (Ptr{cgp_limits}, Csize_t), handle(l), max_nodes))
+    return l
+end
+
+"""Sets the most edges of one graph (at least 1); returns the limits."""
+function set_max_edges!(l::Limits, max_edges::Integer)
+    GC.@preserve l check(ccall((:cgp_limits_set_max_edges, libcgpredict), Cint,
+                               (Ptr{cgp_limits}, Csize_t), handle(l), max_edges))
+    return l
+end
+
+"""Sets the most bytes of an ONNX model, after gzip inflation (at least 1); returns the limits."""
+function set_max_onnx_bytes!(l::Limits, max_onnx_bytes::Integer)
+    GC.@preserve l check(ccall((:cgp_limits_set_max_onnx_bytes, libcgpredict), Cint,
+                               (Ptr{cgp_limits}, UInt64), handle(l), max_onnx_bytes))
+    return l
+end
+
+"""Reads a graph in cgpredict's JSON format within `limits`."""
+function graph_from_json(json::AbstractString, limits::Limits)
+    text = String(json)
+    out = Ref{Ptr{cgp_graph}}(C_NULL)
+    GC.@preserve text limits check(ccall((:cgp_graph_from_json_with_limits, libcgpredict), Cint,
+                                         (Ptr{Cchar}, Csize_t, Ptr{cgp_limits}, Ref{Ptr{cgp_graph}}),
+                                         text, sizeof(text), handle(limits), out))
+    return Graph(out[])
+end
+
+"""Imports an ONNX model file within `limits`: a larger file is not read."""
+function graph_from_onnx_file(path::AbstractString, limits::Limits)
+    out = Ref{Ptr{cgp_graph}}(C_NULL)
+    GC.@preserve limits check(ccall((:cgp_graph_from_onnx_file_with_limits, libcgpredict), Cint,
+                                    (Cstring, Ptr{cgp_limits}, Ref{Ptr{cgp_graph}}), path, handle(limits), out))
+    return Graph(out[])
+end
+
+"""Imports an ONNX model from its protobuf bytes within `limits`."""
+function graph_from_onnx_bytes(data::AbstractVector{UInt8}, limits::Limits)
+    bytes = Vector{UInt8}(data)
+    out = Ref{Ptr{cgp_graph}}(C_NULL)
+    GC.@preserve limits check(ccall((:cgp_graph_from_onnx_bytes_with_limits, libcgpredict), Cint,
+                                    (Ptr{UInt8}, Csize_t, Ptr{cgp_limits}, Ref{Ptr{cgp_graph}}),
+                                    bytes, length(bytes), handle(limits), out))
     return Graph(out[])
 end
 

@@ -78,6 +78,26 @@ const NB201 = [
         @test throws_status(() -> node_count(g), CGP_INVALID_ARGUMENT, "the graph is closed")
     end
 
+    @testset "limits" begin
+        json = to_json(residual_block())
+        limits = Limits()
+        @test node_count(graph_from_json(json, limits)) == 9
+        set_max_nodes!(limits, 8)
+        @test throws_status(() -> graph_from_json(json, limits), CGP_UNSUPPORTED, "9 nodes, more than the limit max_nodes = 8")
+        set_max_edges!(set_max_nodes!(limits, 9), 8)
+        @test throws_status(() -> graph_from_json(json, limits), CGP_UNSUPPORTED, "max_edges = 8")
+        @test throws_status(() -> set_max_edges!(limits, 0), CGP_INVALID_ARGUMENT, "max_edges must be at least 1")
+        model = fixture("onnx", "nb201_best.onnx")
+        set_max_onnx_bytes!(limits, 1000)
+        @test throws_status(() -> graph_from_onnx_file(model, limits), CGP_UNSUPPORTED, "max_onnx_bytes = 1000")
+        @test throws_status(() -> graph_from_onnx_bytes(read(model), limits), CGP_UNSUPPORTED, "max_onnx_bytes = 1000")
+        @test node_count(graph_from_onnx_file(model, Limits())) > 0
+        @test node_count(graph_from_onnx_bytes(read(model), Limits())) > 0
+        close(limits)
+        close(limits)
+        @test throws_status(() -> graph_from_json(json, limits), CGP_INVALID_ARGUMENT, "the limits are closed")
+    end
+
     @testset "benchmark families" begin
         # NAS-Bench-101: input -> conv1x1 -> output plus input -> output (tests/c/benchmarks_api.c).
         expected = 3712 + 5130
