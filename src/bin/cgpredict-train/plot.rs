@@ -153,7 +153,7 @@ pub fn bars(
         .x_labels(families.len() * slots + 1)
         .x_label_formatter(&|x| {
             let slot = x.round() as usize;
-            if slot % slots == 0 {
+            if slot.is_multiple_of(slots) {
                 families.get(slot / slots).cloned().unwrap_or_default()
             } else {
                 String::new()
