@@ -28,7 +28,7 @@ build:
 test:
 	scripts/fetch-onnxruntime.sh
 	$(CARGO) test --features train --lib --bins --tests --examples
-	$(CARGO) test --doc
+	$(CARGO) test --features train --doc
 	$(MAKE) test-bindings
 
 # The installed library and the C++ and Go bindings (scripts/test-bindings.sh): installs the
