@@ -101,6 +101,20 @@ impl FamilyCache {
         self.loaded.insert(key, family.clone());
         Ok(family)
     }
+
+    /// [`FamilyCache::get`] of each name, in order.
+    fn get_all(
+        &mut self,
+        data_dir: &Path,
+        names: &[String],
+        selection: Selection,
+        seed: u64,
+    ) -> Result<Vec<FamilyData>, String> {
+        names
+            .iter()
+            .map(|name| self.get(data_dir, name, selection, seed))
+            .collect()
+    }
 }
 
 /// A stable per-name seed offset.
@@ -164,41 +178,28 @@ pub fn train_sources(
     let data_dir = &config.data_dir;
     let started = Instant::now();
     let pretrain_families = match &config.pretrain {
-        Some(pretrain) => pretrain
-            .families
-            .iter()
-            .map(|name| {
-                cache.get(
-                    data_dir,
-                    name,
-                    Selection {
-                        labeled_only: false,
-                        limit: Some(pretrain.graphs_per_family),
-                        spectra: true,
-                    },
-                    config.seed,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(pretrain) => cache.get_all(
+            data_dir,
+            &pretrain.families,
+            Selection {
+                labeled_only: false,
+                limit: Some(pretrain.graphs_per_family),
+                spectra: true,
+            },
+            config.seed,
+        )?,
         None => Vec::new(),
     };
-    let fit_families = config
-        .fit
-        .families
-        .iter()
-        .map(|name| {
-            cache.get(
-                data_dir,
-                name,
-                Selection {
-                    labeled_only: true,
-                    limit: Some(config.fit.graphs_per_family),
-                    spectra: false,
-                },
-                config.seed,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let fit_families = cache.get_all(
+        data_dir,
+        &config.fit.families,
+        Selection {
+            labeled_only: true,
+            limit: Some(config.fit.graphs_per_family),
+            spectra: false,
+        },
+        config.seed,
+    )?;
     seconds.insert("load", started.elapsed().as_secs_f64());
 
     let mut network = Network::new(&config.model, device);
