@@ -83,6 +83,7 @@ const NB201_GUIDED: Method = Method::Guided(GuidedConfig {
     candidates: 500,
     batch: 5,
     max_mutations: 2,
+    refine: 12,
 });
 
 #[test]
@@ -316,6 +317,50 @@ fn guided_ea_with_a_perfect_scorer_finds_the_nb201_optimum_quickly() {
             first.is_some_and(|q| q <= 30),
             "seed {seed}: optimum first found at query {first:?}"
         );
+    }
+}
+
+/// In the refining phase every query is a single-edge mutation of the best queried before it.
+#[test]
+fn guided_ea_refines_the_best_found_with_its_neighbours() {
+    let table = nb201_table(data_dir()).unwrap();
+    let refining = Method::Guided(GuidedConfig {
+        warmup: 10,
+        batch: 1,
+        refine: 20,
+        ..match NB201_GUIDED {
+            Method::Guided(config) => config,
+            _ => unreachable!(),
+        }
+    });
+    for seed in 0..3 {
+        let oracle = Counting {
+            inner: &table,
+            calls: Mutex::new(Vec::new()),
+        };
+        let mut scorer = OracleScorer(&table);
+        search(&Nb201Space, &oracle, &refining, Some(&mut scorer), 30, seed).unwrap();
+        let calls = oracle.calls.into_inner().unwrap();
+        assert_eq!(calls.len(), 30);
+        for query in 10..30 {
+            let best = calls[..query]
+                .iter()
+                .max_by(|a, b| table.get(a).unwrap().total_cmp(&table.get(b).unwrap()))
+                .unwrap();
+            let edits = best
+                .edges()
+                .iter()
+                .zip(calls[query].edges())
+                .filter(|(a, b)| *a != b)
+                .count();
+            assert_eq!(
+                edits,
+                1,
+                "seed {seed}, query {}: {} from best {best}",
+                query + 1,
+                calls[query]
+            );
+        }
     }
 }
 

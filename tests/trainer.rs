@@ -118,28 +118,36 @@ fn training_is_deterministic() {
 
 #[test]
 fn a_target_among_the_sources_is_refused() {
-    let dir = out_dir("trainer-bad-config");
-    std::fs::create_dir_all(&dir).unwrap();
-    let text =
+    let tiny =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.json"))
-            .unwrap()
-            .replace("\"family\": \"nb301\"", "\"family\": \"nb201\"");
-    let config = dir.join("config.json");
-    std::fs::write(&config, text).unwrap();
-    let output = train(&[
-        "train",
-        "--config",
-        config.to_str().unwrap(),
-        "--out-dir",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("finetune.family nb201 is also a fit family"),
-        "{stderr}"
-    );
-    assert!(!dir.join("model.onnx").exists(), "nothing is written");
+            .unwrap();
+    // The target as a fit family, and the target as a selection of a fit family's benchmark.
+    for (target, fit) in [("nb201", "nb201"), ("nb201_all", "nb201")] {
+        let dir = out_dir(&format!("trainer-bad-config-{target}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = tiny.replace(
+            "\"family\": \"nb301\"",
+            &format!("\"family\": \"{target}\""),
+        );
+        let config = dir.join("config.json");
+        std::fs::write(&config, text).unwrap();
+        let output = train(&[
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "finetune.family {target} and the fit family {fit} are one benchmark"
+            )),
+            "{stderr}"
+        );
+        assert!(!dir.join("model.onnx").exists(), "nothing is written");
+    }
 }
 
 #[test]

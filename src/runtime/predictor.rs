@@ -199,6 +199,12 @@ impl Predictor {
         Ok((self.run(graphs)?.1, self.embedding_dim))
     }
 
+    /// The model's own scores (never the adapted head's) and its embeddings, row-major
+    /// `[graphs.len(), embedding_dim()]`, from one run.
+    pub fn score_and_embed(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.run(graphs)
+    }
+
     /// Fits a ridge-regression head on the embeddings of `graphs` against `labels` (any
     /// scale; higher = better), which [`Predictor::predict`] uses from then on. A new call
     /// replaces the head; see [`super::adapt`].

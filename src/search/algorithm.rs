@@ -35,7 +35,12 @@ pub struct EvolutionConfig {
 /// 2. Each generation, `candidates` distinct children not yet queried are made by mutating
 ///    (1 to `max_mutations` times) parents drawn from the `parents` most accurate queried
 ///    architectures; the scorer ranks them, the best `batch` are queried, and the scorer
-///    learns from every label so far. Repeat until the budget is spent.
+///    learns from every label so far. Repeat until `refine` queries are left.
+/// 3. The last `refine` queries refine the best architecture found: candidates are single
+///    mutations of it only (its neighbours), screened the same way; when every neighbour is
+///    queried, generations go on as in 2. Evolution over many parents finds the good region,
+///    but its best is often one edit away from a better one, which the scorer cannot tell
+///    apart from the rest of the region until it has labels from that neighbourhood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct GuidedConfig {
     pub warmup: usize,
@@ -43,6 +48,7 @@ pub struct GuidedConfig {
     pub candidates: usize,
     pub batch: usize,
     pub max_mutations: usize,
+    pub refine: usize,
 }
 
 /// A search method.
@@ -228,20 +234,15 @@ pub fn guided_evolution<S: SearchSpace>(
     }
     scorer.update(queries.labeled())?;
     while queries.remaining() > 0 {
-        let parents = top(queries.labeled(), config.parents);
-        let mut candidates = Vec::with_capacity(config.candidates);
-        let mut seen = HashSet::new();
-        for _ in 0..config.candidates.saturating_mul(10) {
-            if candidates.len() == config.candidates {
-                break;
-            }
-            let mut child = parents[rng.random_range(0..parents.len())].clone();
-            for _ in 0..rng.random_range(1..=config.max_mutations) {
-                child = space.mutate(&child, rng);
-            }
-            if !queries.is_queried(&child) && seen.insert(child.clone()) {
-                candidates.push(child);
-            }
+        let refining = queries.remaining() <= config.refine;
+        let mut candidates = if refining {
+            children(space, queries, &top(queries.labeled(), 1), 1, config, rng)
+        } else {
+            Vec::new()
+        };
+        if candidates.is_empty() {
+            let parents = top(queries.labeled(), config.parents);
+            candidates = children(space, queries, &parents, config.max_mutations, config, rng);
         }
         if candidates.is_empty() {
             // Every neighbour of the parents is known: explore elsewhere.
@@ -257,6 +258,33 @@ pub fn guided_evolution<S: SearchSpace>(
         scorer.update(queries.labeled())?;
     }
     Ok(())
+}
+
+/// Up to `config.candidates` distinct architectures not queried yet, each made by mutating a
+/// random one of `parents` 1 to `max_mutations` times.
+fn children<S: SearchSpace>(
+    space: &S,
+    queries: &Queries<S::Arch>,
+    parents: &[S::Arch],
+    max_mutations: usize,
+    config: &GuidedConfig,
+    rng: &mut SearchRng,
+) -> Vec<S::Arch> {
+    let mut candidates = Vec::with_capacity(config.candidates);
+    let mut seen = HashSet::new();
+    for _ in 0..config.candidates.saturating_mul(10) {
+        if candidates.len() == config.candidates {
+            break;
+        }
+        let mut child = parents[rng.random_range(0..parents.len())].clone();
+        for _ in 0..rng.random_range(1..=max_mutations) {
+            child = space.mutate(&child, rng);
+        }
+        if !queries.is_queried(&child) && seen.insert(child.clone()) {
+            candidates.push(child);
+        }
+    }
+    candidates
 }
 
 /// The `count` most accurate architectures of `labeled` (earlier first among equals).

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::space::SearchSpace;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+use crate::metrics::average_ranks;
 use crate::runtime::Predictor;
 use crate::runtime::adapt::RidgeHead;
 
@@ -59,17 +60,26 @@ pub fn rank_graphs(predictor: &Predictor, graphs: &[&Graph]) -> Result<Vec<usize
 /// A cgpredict model as a scorer, adapted to the search's labels as they come.
 ///
 /// Until `adapt_from` labels are known (and at least two differ), candidates get the model's
-/// own score. From then on each [`Scorer::update`] fits a ridge-regression head on the model's
-/// embeddings of every labeled architecture ([`RidgeHead`], the head [`Predictor::adapt`] fits)
-/// and candidates get the head's score: the practical counterpart of the paper's fine-tuning
-/// on the labels of the target family. Each architecture goes through the model once: its
-/// embedding and score are cached (the model does not change, only the head).
+/// own score. From then on each [`Scorer::update`] fits a ridge-regression head
+/// ([`RidgeHead`], the head [`Predictor::adapt`] fits) on every labeled architecture's
+/// embedding together with the model's own score, and candidates get the head's score: the
+/// practical counterpart of the paper's fine-tuning on the labels of the target family. Two
+/// choices differ from [`Predictor::adapt`], because a search needs only the order of the
+/// best candidates:
+/// - the head learns the **ranks** of the accuracies, not the accuracies: a few broken
+///   architectures (NAS-Bench-201 cells whose output is cut off train to 10%) would otherwise
+///   dominate the squared error and leave the top of the range unresolved;
+/// - the model's own score is an input of the head, so a head fitted on a few labels keeps
+///   what the model knew where the labels say nothing.
+///
+/// Each architecture goes through the model once: its embedding and score are cached (the
+/// model does not change, only the head).
 pub struct PredictorScorer<'a, S: SearchSpace> {
     predictor: &'a Predictor,
     space: &'a S,
     adapt_from: usize,
-    scores: HashMap<S::Arch, f64>,
-    embeddings: HashMap<S::Arch, Vec<f32>>,
+    /// Per architecture: the model's embedding followed by its score (the head's input).
+    rows: HashMap<S::Arch, Vec<f32>>,
     head: Option<RidgeHead>,
 }
 
@@ -81,98 +91,79 @@ impl<'a, S: SearchSpace> PredictorScorer<'a, S> {
             predictor,
             space,
             adapt_from: adapt_from.max(2),
-            scores: HashMap::new(),
-            embeddings: HashMap::new(),
+            rows: HashMap::new(),
             head: None,
         }
     }
 
-    /// Runs `model` over the graphs of the `archs` not `cached`, in parallel batches: each
-    /// such architecture (once) with its value.
-    fn fill<T: Send>(
-        &self,
-        archs: &[S::Arch],
-        cached: impl Fn(&S::Arch) -> bool,
-        model: impl Fn(&[&Graph]) -> Result<Vec<T>> + Sync,
-    ) -> Result<Vec<(S::Arch, T)>> {
+    /// Width of a cached row: the embedding and the model's score.
+    fn width(&self) -> usize {
+        self.predictor.embedding_dim() + 1
+    }
+
+    /// Runs the model over the `archs` not cached yet, in parallel batches, and caches their
+    /// rows.
+    fn ensure_rows(&mut self, archs: &[S::Arch]) -> Result<()> {
         let mut seen = HashSet::new();
         let missing: Vec<&S::Arch> = archs
             .iter()
-            .filter(|arch| !cached(arch) && seen.insert(*arch))
+            .filter(|arch| !self.rows.contains_key(arch) && seen.insert(*arch))
             .collect();
-        // Graphs are not Sync (their DAG caches its order): each batch builds its own.
-        let values: Vec<Vec<T>> = missing
+        let (predictor, space) = (self.predictor, self.space);
+        let dim = predictor.embedding_dim();
+        let rows: Vec<Vec<Vec<f32>>> = missing
             .par_chunks(MODEL_BATCH)
             .map(|chunk| {
                 let graphs = chunk
                     .iter()
                     .map(|arch| {
-                        self.space
+                        space
                             .graph(arch)
-                            .map_err(|error| error.context(self.space.describe(arch)))
+                            .map_err(|error| error.context(space.describe(arch)))
                     })
                     .collect::<Result<Vec<Graph>>>()?;
-                model(&graphs.iter().collect::<Vec<&Graph>>())
+                let (scores, embeddings) =
+                    predictor.score_and_embed(&graphs.iter().collect::<Vec<&Graph>>())?;
+                Ok(embeddings
+                    .chunks_exact(dim.max(1))
+                    .zip(scores)
+                    .map(|(embedding, score)| {
+                        embedding
+                            .iter()
+                            .copied()
+                            .chain([score])
+                            .collect::<Vec<f32>>()
+                    })
+                    .collect())
             })
             .collect::<Result<_>>()?;
-        Ok(missing
-            .into_iter()
-            .cloned()
-            .zip(values.into_iter().flatten())
-            .collect())
-    }
-
-    fn ensure_embeddings(&mut self, archs: &[S::Arch]) -> Result<()> {
-        let dim = self.predictor.embedding_dim();
-        let predictor = self.predictor;
-        let new = self.fill(
-            archs,
-            |arch| self.embeddings.contains_key(arch),
-            |graphs| {
-                let (values, _) = predictor.embed(graphs)?;
-                Ok(values.chunks_exact(dim).map(<[f32]>::to_vec).collect())
-            },
-        )?;
-        self.embeddings.extend(new);
-        Ok(())
-    }
-
-    fn ensure_scores(&mut self, archs: &[S::Arch]) -> Result<()> {
-        let predictor = self.predictor;
-        let new = self.fill(
-            archs,
-            |arch| self.scores.contains_key(arch),
-            |graphs| {
-                Ok(predictor
-                    .predict(graphs)?
-                    .into_iter()
-                    .map(f64::from)
-                    .collect())
-            },
-        )?;
-        self.scores.extend(new);
+        self.rows
+            .extend(missing.into_iter().cloned().zip(rows.into_iter().flatten()));
         Ok(())
     }
 
     fn stacked(&self, archs: &[S::Arch]) -> Vec<f32> {
         archs
             .iter()
-            .flat_map(|arch| self.embeddings[arch].iter().copied())
+            .flat_map(|arch| self.rows[arch].iter().copied())
             .collect()
     }
 }
 
 impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
     fn score(&mut self, candidates: &[S::Arch]) -> Result<Vec<f64>> {
-        if self.head.is_some() {
-            self.ensure_embeddings(candidates)?;
-            let head = self.head.as_ref().expect("checked");
-            let scores = head.predict(&self.stacked(candidates));
-            Ok(scores.into_iter().map(f64::from).collect())
-        } else {
-            self.ensure_scores(candidates)?;
-            Ok(candidates.iter().map(|arch| self.scores[arch]).collect())
-        }
+        self.ensure_rows(candidates)?;
+        Ok(match &self.head {
+            Some(head) => head
+                .predict(&self.stacked(candidates))
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+            None => candidates
+                .iter()
+                .map(|arch| f64::from(*self.rows[arch].last().expect("a score")))
+                .collect(),
+        })
     }
 
     fn update(&mut self, labeled: &[(S::Arch, f64)]) -> Result<()> {
@@ -181,19 +172,19 @@ impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
             return Ok(());
         }
         let archs: Vec<S::Arch> = labeled.iter().map(|(arch, _)| arch.clone()).collect();
-        self.ensure_embeddings(&archs)?;
-        let labels: Vec<f32> = labeled.iter().map(|&(_, label)| label as f32).collect();
-        let head = RidgeHead::fit(
-            &self.stacked(&archs),
-            self.predictor.embedding_dim(),
-            &labels,
-        )
-        .map_err(|error| {
-            Error::new(
-                error.kind,
-                format!("adapting the predictor: {}", error.message),
-            )
-        })?;
+        self.ensure_rows(&archs)?;
+        let accuracies: Vec<f64> = labeled.iter().map(|&(_, accuracy)| accuracy).collect();
+        let ranks: Vec<f32> = average_ranks(&accuracies)
+            .into_iter()
+            .map(|rank| rank as f32)
+            .collect();
+        let head =
+            RidgeHead::fit(&self.stacked(&archs), self.width(), &ranks).map_err(|error| {
+                Error::new(
+                    error.kind,
+                    format!("adapting the predictor: {}", error.message),
+                )
+            })?;
         self.head = Some(head);
         Ok(())
     }

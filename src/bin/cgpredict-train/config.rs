@@ -144,9 +144,16 @@ impl TrainConfig {
             if finetune.shots < 2 {
                 return Err("finetune.shots must be at least 2".into());
             }
-            if self.fit.families.contains(&finetune.family) {
+            let target = crate::data::benchmark_of(&finetune.family);
+            if let Some(fit) = self
+                .fit
+                .families
+                .iter()
+                .find(|family| crate::data::benchmark_of(family) == target)
+            {
                 return Err(format!(
-                    "finetune.family {} is also a fit family: a target must be unseen",
+                    "finetune.family {} and the fit family {fit} are one benchmark: a target \
+                     must be unseen",
                     finetune.family
                 ));
             }

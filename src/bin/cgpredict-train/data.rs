@@ -18,6 +18,16 @@ use rayon::prelude::*;
 /// The name of the torchvision zoo among the families (`data/zoo/torchvision`).
 pub const ZOO: &str = "zoo";
 
+/// NAS-Bench-201 with the cells that use `none` (all 15,625): what an NB-201 search explores,
+/// where the paper's family (`nb201`) is the 4,096 cells without `none`.
+pub const NB201_ALL: &str = "nb201_all";
+
+/// The benchmark a family name reads (`nb201_all` is a selection of `nb201`), so that a
+/// target and a fit family of the same benchmark are recognized as one.
+pub fn benchmark_of(name: &str) -> &str {
+    if name == NB201_ALL { "nb201" } else { name }
+}
+
 /// Where a sample's graph comes from: a benchmark spec (rebuilt on demand, since keeping tens
 /// of thousands of graphs would take gigabytes) or an imported graph.
 #[derive(Debug, Clone)]
@@ -74,7 +84,8 @@ pub struct Selection {
 }
 
 /// Loads a family by name: `nb101`, `nb201` (the 4,096 cells without `none`, the paper's
-/// NAS-Bench-201 family), `nb301` (500 labeled, 11,221 unlabeled), `ofa_mbv3` or `zoo`.
+/// NAS-Bench-201 family), `nb201_all` (all 15,625 cells), `nb301` (500 labeled, 11,221
+/// unlabeled), `ofa_mbv3` or `zoo`.
 pub fn load_family(
     data_dir: &Path,
     name: &str,
@@ -95,15 +106,17 @@ pub fn load_family(
             })
             .collect()
     } else {
-        let family: Family = name
+        let family: Family = benchmark_of(name)
             .parse()
-            .map_err(|error| format!("{error} (or {ZOO}, the torchvision zoo)"))?;
+            .map_err(|error| {
+                format!("{error} (or {ZOO}, the torchvision zoo, or {NB201_ALL}, NAS-Bench-201 with `none` cells)")
+            })?;
         read_family(data_dir, family)
             .map_err(context)?
             .into_iter()
             .enumerate()
             .filter(|(_, (spec, _))| match spec {
-                Spec::Nb201(arch) => !arch.edges().contains(&Nb201Op::None),
+                Spec::Nb201(arch) => name == NB201_ALL || !arch.edges().contains(&Nb201Op::None),
                 _ => true,
             })
             .map(|(row, (spec, label))| (Source::Spec(spec), label, format!("{name}:{row}")))

@@ -1,9 +1,12 @@
 //! The trained network as a cgpredict model file: an ONNX graph computing what `model.rs`
 //! computes, with the runtime's inputs, outputs and metadata (`cgpredict::runtime`).
 //!
-//! Message passing is a Gather of rows over `edge_index` and a scatter-add written as
-//! `ScatterND` over `[E, 1]` row indices (ONNX Runtime's CPU kernel for it is several times
-//! faster than `ScatterElements` over indices expanded to the row width, the same function).
+//! Message passing is one Gather of rows and one scatter-add per layer, written as
+//! `ScatterND` over `[rows, 1]` indices (ONNX Runtime's CPU kernel for it is several times
+//! faster than `ScatterElements` over indices expanded to the row width, the same function):
+//! each layer's three projections are one MatMul, and the root term travels with the messages
+//! (see `message_indices`), so a layer is 6 operators where separate terms took 12 (the
+//! same latency was measured either way: the kernels' work, not their number, dominates).
 
 use burn::nn::Linear;
 use cgpredict::features::{GRAPH_FEATURES, NODE_FEATURES, SCHEMA_VERSION, op_vocabulary};
@@ -179,6 +182,74 @@ enum Dim {
     Named(&'static str),
 }
 
+/// The rows each GraphConv layer gathers and where it adds them, for all layers at once:
+/// `messages.sources` = [3·n for every node; 3·source + 1 and 3·target + 2 for every edge]
+/// indexes the layer's [3N, hidden] projections (root, incoming, outgoing), and
+/// `messages.targets` = [n; target; source] as an [N + 2E, 1] column says which node each row
+/// is added to: its own root, its producers' incoming and its consumers' outgoing projection.
+fn message_indices(b: &mut Builder) {
+    let zero = b.ints("zero", &[], vec![0]);
+    let one = b.ints("one", &[], vec![1]);
+    let three = b.ints("three", &[], vec![3]);
+    let axis0 = b.ints("axis0", &[1], vec![0]);
+    b.ints("axis1", &[1], vec![1]);
+    let flat = b.ints("flat_shape", &[1], vec![-1]);
+    let offsets = b.ints("edge_offsets", &[2, 1], vec![1, 2]);
+    let swap = b.ints("swap_rows", &[2], vec![1, 0]);
+    b.node(
+        "Shape",
+        &["node_features"],
+        "nodes.count",
+        vec![int_attribute("start", 0), int_attribute("end", 1)],
+    );
+    b.node(
+        "Squeeze",
+        &["nodes.count", &axis0],
+        "nodes.count.scalar",
+        vec![],
+    );
+    b.node(
+        "Range",
+        &[&zero, "nodes.count.scalar", &one],
+        "nodes.ids",
+        vec![],
+    );
+    b.node("Mul", &["nodes.ids", &three], "nodes.root_rows", vec![]);
+    b.node("Mul", &["edge_index", &three], "edges.scaled", vec![]);
+    b.node("Add", &["edges.scaled", &offsets], "edges.rows", vec![]);
+    b.node("Reshape", &["edges.rows", &flat], "edges.rows.flat", vec![]);
+    b.node(
+        "Concat",
+        &["nodes.root_rows", "edges.rows.flat"],
+        "messages.sources",
+        vec![int_attribute("axis", 0)],
+    );
+    b.node(
+        "Gather",
+        &["edge_index", &swap],
+        "edges.swapped",
+        vec![int_attribute("axis", 0)],
+    );
+    b.node(
+        "Reshape",
+        &["edges.swapped", &flat],
+        "edges.receivers",
+        vec![],
+    );
+    b.node(
+        "Concat",
+        &["nodes.ids", "edges.receivers"],
+        "messages.receivers",
+        vec![int_attribute("axis", 0)],
+    );
+    b.node(
+        "Unsqueeze",
+        &["messages.receivers", "axis1"],
+        "messages.targets",
+        vec![],
+    );
+}
+
 /// The model file's bytes: `network` as ONNX with the runtime's metadata plus `extra`
 /// properties (training data, label standardization, evaluation).
 pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
@@ -189,30 +260,14 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
         nodes: Vec::new(),
         initializers: Vec::new(),
     };
-    let zero = b.ints("zero", &[], vec![0]);
-    let one = b.ints("one", &[], vec![1]);
-    let axis1 = b.ints("axis1", &[1], vec![1]);
-    b.node(
-        "Gather",
-        &["edge_index", &zero],
-        "sources",
-        vec![int_attribute("axis", 0)],
-    );
-    b.node(
-        "Gather",
-        &["edge_index", &one],
-        "targets",
-        vec![int_attribute("axis", 0)],
-    );
-    for index in ["sources", "targets", "graph_index"] {
-        b.node(
-            "Unsqueeze",
-            &[index, &axis1],
-            &format!("{index}.column"),
-            vec![],
-        );
-    }
     let hidden = network.encoder.layers[0].root.weight.val().dims()[1];
+    message_indices(&mut b);
+    b.node(
+        "Unsqueeze",
+        &["graph_index", "axis1"],
+        "graph_index.column",
+        vec![],
+    );
     b.zeros("node_features", hidden, "zeros_nodes");
     b.zeros("graph_features", hidden, "zeros_graphs");
     b.zeros("graph_features", 1, "zeros_counts");
@@ -223,63 +278,53 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
     let mut h = "node_features".to_owned();
     for (index, layer) in network.encoder.layers.iter().enumerate() {
         let p = format!("layer{index}");
-        b.dense(
-            &h,
-            &layer.root,
-            &format!("{p}.root"),
-            &format!("{p}.root.out"),
-        );
-        b.dense(
-            &h,
-            &layer.incoming,
-            &format!("{p}.incoming"),
-            &format!("{p}.in"),
-        );
-        b.dense(
-            &h,
-            &layer.outgoing,
-            &format!("{p}.outgoing"),
-            &format!("{p}.out"),
-        );
-        let (in_rows, out_rows) = (format!("{p}.in.rows"), format!("{p}.out.rows"));
-        let gather = vec![int_attribute("axis", 0)];
-        b.node(
-            "Gather",
-            &[&format!("{p}.in"), "sources"],
-            &in_rows,
-            gather.clone(),
-        );
-        b.scatter_add(
-            "zeros_nodes",
-            "targets.column",
-            &in_rows,
-            &format!("{p}.from_producers"),
-        );
-        b.node(
-            "Gather",
-            &[&format!("{p}.out"), "targets"],
-            &out_rows,
-            gather,
-        );
-        b.scatter_add(
-            "zeros_nodes",
-            "sources.column",
-            &out_rows,
-            &format!("{p}.from_consumers"),
-        );
+        // One product gives each node's root, incoming and outgoing projections side by side;
+        // seen as [3N, hidden], row 3n + k is projection k of node n.
+        let fan_in = layer.root.weight.val().dims()[0];
+        let weights: Vec<f32> = [&layer.root, &layer.incoming, &layer.outgoing]
+            .map(|linear| values(linear.weight.val()))
+            .iter()
+            .flat_map(|weight| weight.chunks_exact(hidden).enumerate())
+            .fold(vec![Vec::new(); fan_in], |mut rows, (row, part)| {
+                rows[row].extend_from_slice(part);
+                rows
+            })
+            .concat();
+        let weight = b.floats(&format!("{p}.weight"), &[fan_in, 3 * hidden], weights);
+        let mut bias = layer
+            .root
+            .bias
+            .as_ref()
+            .map_or_else(|| vec![0.0; hidden], |bias| values(bias.val()));
+        bias.resize(3 * hidden, 0.0);
+        let bias = b.floats(&format!("{p}.bias"), &[3 * hidden], bias);
+        let width = b.ints(&format!("{p}.rows_shape"), &[2], vec![-1, hidden as i64]);
+        b.node("MatMul", &[&h, &weight], &format!("{p}.product"), vec![]);
         b.node(
             "Add",
-            &[&format!("{p}.root.out"), &format!("{p}.from_producers")],
-            &format!("{p}.sum1"),
+            &[&format!("{p}.product"), &bias],
+            &format!("{p}.projected"),
             vec![],
         );
         b.node(
-            "Add",
-            &[&format!("{p}.sum1"), &format!("{p}.from_consumers")],
-            &format!("{p}.sum2"),
+            "Reshape",
+            &[&format!("{p}.projected"), &width],
+            &format!("{p}.rows"),
             vec![],
         );
-        b.node("Relu", &[&format!("{p}.sum2")], &format!("{p}.h"), vec![]);
+        b.node(
+            "Gather",
+            &[&format!("{p}.rows"), "messages.sources"],
+            &format!("{p}.messages"),
+            vec![int_attribute("axis", 0)],
+        );
+        b.scatter_add(
+            "zeros_nodes",
+            "messages.targets",
+            &format!("{p}.messages"),
+            &format!("{p}.sum"),
+        );
+        b.node("Relu", &[&format!("{p}.sum")], &format!("{p}.h"), vec![]);
         h = format!("{p}.h");
     }
     b.scatter_add("zeros_graphs", "graph_index.column", &h, "pool.sum");
@@ -318,8 +363,8 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
         "regressor.output",
         "regressor.out",
     );
-    let flat = b.ints("flat", &[1], vec![-1]);
-    b.node("Reshape", &["regressor.out", &flat], "score", vec![]);
+    let flat = "flat_shape";
+    b.node("Reshape", &["regressor.out", flat], "score", vec![]);
 
     let embedding_dim = hidden + network.encoder.graph.weight.val().dims()[1];
     let graph = GraphProto {

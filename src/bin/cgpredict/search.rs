@@ -62,6 +62,10 @@ pub struct SearchArgs {
     /// Predictor-guided EA: candidates the predictor screens per generation.
     #[arg(long)]
     candidates: Option<usize>,
+    /// Predictor-guided EA: the last queries, spent on the neighbours of the best found
+    /// (default: a fifth of the budget).
+    #[arg(long)]
+    refine: Option<usize>,
     /// Predictor-guided EA: candidates sent to the oracle per generation.
     #[arg(long)]
     batch: Option<usize>,
@@ -165,6 +169,7 @@ fn defaults(space: SpaceName) -> (EvolutionConfig, GuidedConfig) {
             candidates,
             batch,
             max_mutations: 2,
+            refine: 0,
         },
     )
 }
@@ -267,6 +272,7 @@ fn run_space<S: SearchSpace>(
         warmup: args.warmup.unwrap_or(guided.warmup.min(budget / 2)),
         candidates: args.candidates.unwrap_or(guided.candidates),
         batch: args.batch.unwrap_or(guided.batch),
+        refine: args.refine.unwrap_or(budget / 5),
         ..guided
     };
     let mut scorer =
