@@ -170,6 +170,8 @@ fn the_tiny_evaluation_writes_table_1() {
         "| CL-fine-tune (ours) |",
         "| GNN-fine-tune (ours) |",
         "| CL-fine-tune, no fine-tuning (ours) |",
+        "| CL-fine-tune, then ranking head (ours) |",
+        "| GNN-fine-tune, adapt instead (ours) |",
         "| synflow (measured, subset) |",
         "| CL-fine-tune (paper) |",
     ] {
@@ -178,8 +180,9 @@ fn the_tiny_evaluation_writes_table_1() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval.json")).unwrap()).unwrap();
     let results = report["results"].as_array().unwrap();
-    // 2 targets x 2 methods x (fine-tuned, not fine-tuned), 2 seeds each.
-    assert_eq!(results.len(), 8);
+    // 2 targets x 2 methods x (fine-tuned, then a ranking head, not fine-tuned, adapted
+    // instead), 2 seeds each.
+    assert_eq!(results.len(), 16);
     for result in results {
         assert_eq!(result["srcc"].as_array().unwrap().len(), 2);
     }

@@ -104,6 +104,29 @@ impl RidgeHead {
     }
 }
 
+/// Rows of a ranking head's input: each graph's embedding (width `dim`) followed by the
+/// model's own score for it.
+pub fn rows_with_scores(embeddings: &[f32], scores: &[f32], dim: usize) -> Vec<f32> {
+    embeddings
+        .chunks_exact(dim.max(1))
+        .zip(scores)
+        .flat_map(|(embedding, &score)| embedding.iter().copied().chain([score]))
+        .collect()
+}
+
+/// A head for ranking: fitted to the **ranks** of `labels` (average ranks for ties) on rows of
+/// width `width` ([`rows_with_scores`]). What a search or a ranking evaluation wants: only
+/// the order counts, so a few outliers (broken networks at chance accuracy) cannot dominate
+/// the squared error, and the model's own score as an input keeps what the model knew where
+/// a few labels say nothing. Its predictions are in rank units, not in the labels' units.
+pub fn fit_ranking_head(rows: &[f32], width: usize, labels: &[f64]) -> Result<RidgeHead> {
+    let ranks: Vec<f32> = crate::metrics::average_ranks(labels)
+        .into_iter()
+        .map(|rank| rank as f32)
+        .collect();
+    RidgeHead::fit(rows, width, &ranks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +149,52 @@ mod tests {
         for (got, want) in head.predict(&embeddings).iter().zip(&labels) {
             assert!((got - want).abs() < 1e-2, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn a_ranking_head_is_not_thrown_by_an_outlier() {
+        // 30 networks whose accuracy is linear in the embedding, and one broken one at -1000
+        // in the middle of the range: least squares on the labels bends to the outlier, the
+        // ranking head still orders the other 30.
+        let mut embeddings = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..31 {
+            let row: [f32; 4] =
+                std::array::from_fn(|k| (0.37 * i as f32 * (k + 1) as f32 + k as f32).sin());
+            labels.push(if i == 15 {
+                -1000.0
+            } else {
+                f64::from(3.0 * row[0] - row[1])
+            });
+            embeddings.extend(row);
+        }
+        let scores = vec![0.5; 31];
+        let rows = rows_with_scores(&embeddings, &scores, 4);
+        assert_eq!(rows.len(), 31 * 5);
+        assert_eq!(
+            &rows[..5],
+            &[
+                embeddings[0],
+                embeddings[1],
+                embeddings[2],
+                embeddings[3],
+                0.5
+            ]
+        );
+        let others = |predicted: Vec<f32>| {
+            let (p, y): (Vec<f64>, Vec<f64>) = (0..31)
+                .filter(|&i| i != 15)
+                .map(|i| (f64::from(predicted[i]), labels[i]))
+                .unzip();
+            crate::metrics::spearman(&p, &y).unwrap()
+        };
+        let ranking = others(fit_ranking_head(&rows, 5, &labels).unwrap().predict(&rows));
+        let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
+        let squares = others(RidgeHead::fit(&rows, 5, &raw).unwrap().predict(&rows));
+        assert!(
+            ranking > 0.95 && squares < ranking - 0.1,
+            "{ranking} vs {squares}"
+        );
     }
 
     #[test]

@@ -8,9 +8,8 @@ use rayon::prelude::*;
 use super::space::SearchSpace;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::metrics::average_ranks;
 use crate::runtime::Predictor;
-use crate::runtime::adapt::RidgeHead;
+use crate::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
 
 /// Graphs per model run when scoring many candidates.
 const MODEL_BATCH: usize = 128;
@@ -124,16 +123,9 @@ impl<'a, S: SearchSpace> PredictorScorer<'a, S> {
                     .collect::<Result<Vec<Graph>>>()?;
                 let (scores, embeddings) =
                     predictor.score_and_embed(&graphs.iter().collect::<Vec<&Graph>>())?;
-                Ok(embeddings
-                    .chunks_exact(dim.max(1))
-                    .zip(scores)
-                    .map(|(embedding, score)| {
-                        embedding
-                            .iter()
-                            .copied()
-                            .chain([score])
-                            .collect::<Vec<f32>>()
-                    })
+                Ok(rows_with_scores(&embeddings, &scores, dim)
+                    .chunks_exact(dim + 1)
+                    .map(<[f32]>::to_vec)
                     .collect())
             })
             .collect::<Result<_>>()?;
@@ -174,17 +166,14 @@ impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
         let archs: Vec<S::Arch> = labeled.iter().map(|(arch, _)| arch.clone()).collect();
         self.ensure_rows(&archs)?;
         let accuracies: Vec<f64> = labeled.iter().map(|&(_, accuracy)| accuracy).collect();
-        let ranks: Vec<f32> = average_ranks(&accuracies)
-            .into_iter()
-            .map(|rank| rank as f32)
-            .collect();
-        let head =
-            RidgeHead::fit(&self.stacked(&archs), self.width(), &ranks).map_err(|error| {
+        let head = fit_ranking_head(&self.stacked(&archs), self.width(), &accuracies).map_err(
+            |error| {
                 Error::new(
                     error.kind,
                     format!("adapting the predictor: {}", error.message),
                 )
-            })?;
+            },
+        )?;
         self.head = Some(head);
         Ok(())
     }

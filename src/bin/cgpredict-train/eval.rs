@@ -11,6 +11,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
 use cgpredict::metrics::{kendall_tau, spearman};
+use cgpredict::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -79,6 +80,10 @@ struct Cell {
     shots: usize,
     test_graphs: usize,
     seconds: f64,
+}
+
+fn widen(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
 }
 
 fn mean_std(values: &[f64]) -> (f64, f64) {
@@ -170,6 +175,14 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 method: format!("{}, no fine-tuning", method.name),
                 ..tuned_cell.clone()
             };
+            let mut ranked = Cell {
+                method: format!("{}, then ranking head", method.name),
+                ..tuned_cell.clone()
+            };
+            let mut adapted = Cell {
+                method: format!("{}, adapt instead", method.name),
+                ..tuned_cell.clone()
+            };
             for k in 0..config.seeds {
                 let seed = config.base.seed.wrapping_add(1 + k);
                 let tuned = tune_target(
@@ -179,20 +192,44 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     seed,
                     &device,
                 )?;
-                let (untuned, _) = predict(&trained.network, &tuned.test, &device);
                 let truth: Vec<f64> = tuned.predictions.iter().map(|p| p.0).collect();
-                let untuned: Vec<f64> = untuned.iter().map(|&s| f64::from(s)).collect();
-                zero_shot
-                    .srcc
-                    .push(spearman(&untuned, &truth).map_err(|e| e.to_string())?);
-                zero_shot
-                    .kendall_tau
-                    .push(kendall_tau(&untuned, &truth).map_err(|e| e.to_string())?);
+                let shot_labels: Vec<f64> = tuned.shots.iter().filter_map(|s| s.label).collect();
+                let record = |cell: &mut Cell, predicted: &[f64]| -> Result<(), String> {
+                    cell.srcc
+                        .push(spearman(predicted, &truth).map_err(|e| e.to_string())?);
+                    cell.kendall_tau
+                        .push(kendall_tau(predicted, &truth).map_err(|e| e.to_string())?);
+                    cell.test_graphs = truth.len();
+                    Ok(())
+                };
+                // The model as trained on the sources, and `Predictor::adapt`'s ridge head on
+                // its embeddings (labels as they are) in place of fine-tuning.
+                let (untuned, test_embeddings) = predict(&trained.network, &tuned.test, &device);
+                record(&mut zero_shot, &widen(&untuned))?;
+                let (_, shot_embeddings) = predict(&trained.network, &tuned.shots, &device);
+                let dim = test_embeddings.len() / truth.len().max(1);
+                let labels: Vec<f32> = shot_labels.iter().map(|&y| y as f32).collect();
+                let head =
+                    RidgeHead::fit(&shot_embeddings, dim, &labels).map_err(|e| e.to_string())?;
+                record(&mut adapted, &widen(&head.predict(&test_embeddings)))?;
+                adapted.shots = shot_labels.len();
+                // Fine-tuning, then a ranking head on the fine-tuned model's embedding and
+                // score, fitted to the same shots (what the search's scorer fits).
+                let (test_scores, test_embeddings) = predict(&tuned.network, &tuned.test, &device);
+                let (shot_scores, shot_embeddings) = predict(&tuned.network, &tuned.shots, &device);
+                let head = fit_ranking_head(
+                    &rows_with_scores(&shot_embeddings, &shot_scores, dim),
+                    dim + 1,
+                    &shot_labels,
+                )
+                .map_err(|e| e.to_string())?;
+                let rows = rows_with_scores(&test_embeddings, &test_scores, dim);
+                record(&mut ranked, &widen(&head.predict(&rows)))?;
+                ranked.shots = shot_labels.len();
                 tuned_cell.srcc.push(tuned.metrics.srcc);
                 tuned_cell.kendall_tau.push(tuned.metrics.kendall_tau);
                 tuned_cell.shots = tuned.metrics.shots;
                 tuned_cell.test_graphs = tuned.metrics.test_graphs;
-                zero_shot.test_graphs = tuned.metrics.test_graphs;
                 if k == 0 {
                     let (truth, predicted): (Vec<f64>, Vec<f64>) =
                         tuned.predictions.iter().copied().unzip();
@@ -210,13 +247,16 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
             tuned_cell.seconds = run_started.elapsed().as_secs_f64();
             let (mean, std) = mean_std(&tuned_cell.srcc);
             eprintln!(
-                "   {} on {}: SRCC {mean:.3} ± {std:.3} (no fine-tuning {:.3})",
+                "   {} on {}: SRCC {mean:.3} ± {std:.3} (then ranking head {:.3}, no fine-tuning \
+                 {:.3}, adapt instead {:.3})",
                 method.name,
                 target.family,
-                mean_std(&zero_shot.srcc).0
+                mean_std(&ranked.srcc).0,
+                mean_std(&zero_shot.srcc).0,
+                mean_std(&adapted.srcc).0
             );
-            cells.push(tuned_cell);
-            cells.push(zero_shot);
+            ranked.seconds = tuned_cell.seconds;
+            cells.extend([ranked, tuned_cell, zero_shot, adapted]);
         }
     }
     let proxies = zero_cost(&config.base.data_dir, &config.targets)?;
@@ -355,7 +395,7 @@ fn srcc_bars(
     let mut values: Vec<Vec<f64>> = Vec::new();
     for cell in cells
         .iter()
-        .filter(|c| !c.method.contains("no fine-tuning"))
+        .filter(|c| !c.method.contains("no fine-tuning") && !c.method.contains("adapt instead"))
     {
         if !methods.contains(&cell.method) {
             methods.push(cell.method.clone());

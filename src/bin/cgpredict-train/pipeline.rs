@@ -322,6 +322,7 @@ pub struct Tuned<'a> {
     pub scale: Standardization,
     /// (true accuracy, predicted score) of every test graph.
     pub predictions: Vec<(f64, f64)>,
+    pub shots: Vec<&'a Sample>,
     pub test: Vec<&'a Sample>,
 }
 
@@ -358,6 +359,7 @@ pub fn tune_target<'a>(
         metrics,
         scale,
         predictions: truth.into_iter().zip(predicted).collect(),
+        shots,
         test,
     })
 }
