@@ -215,7 +215,11 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 adapted.shots = shot_labels.len();
                 // Fine-tuning, then a ranking head on the fine-tuned model's embedding and
                 // score, fitted to the same shots (what the search's scorer fits).
-                let (test_scores, test_embeddings) = predict(&tuned.network, &tuned.test, &device);
+                let test_scores: Vec<f32> = tuned
+                    .predictions
+                    .iter()
+                    .map(|&(_, score)| score as f32)
+                    .collect();
                 let (shot_scores, shot_embeddings) = predict(&tuned.network, &tuned.shots, &device);
                 let head = fit_ranking_head(
                     &rows_with_scores(&shot_embeddings, &shot_scores, dim),
@@ -223,7 +227,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     &shot_labels,
                 )
                 .map_err(|e| e.to_string())?;
-                let rows = rows_with_scores(&test_embeddings, &test_scores, dim);
+                let rows = rows_with_scores(&tuned.test_embeddings, &test_scores, dim);
                 record(&mut ranked, &widen(&head.predict(&rows)))?;
                 ranked.shots = shot_labels.len();
                 tuned_cell.srcc.push(tuned.metrics.srcc);

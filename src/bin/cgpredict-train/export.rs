@@ -192,6 +192,7 @@ fn message_indices(b: &mut Builder) {
     let one = b.ints("one", &[], vec![1]);
     let three = b.ints("three", &[], vec![3]);
     let axis0 = b.ints("axis0", &[1], vec![0]);
+    // Also the axis `model_bytes` unsqueezes `graph_index` along.
     b.ints("axis1", &[1], vec![1]);
     let flat = b.ints("flat_shape", &[1], vec![-1]);
     let offsets = b.ints("edge_offsets", &[2, 1], vec![1, 2]);
@@ -281,15 +282,17 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
         // One product gives each node's root, incoming and outgoing projections side by side;
         // seen as [3N, hidden], row 3n + k is projection k of node n.
         let fan_in = layer.root.weight.val().dims()[0];
-        let weights: Vec<f32> = [&layer.root, &layer.incoming, &layer.outgoing]
-            .map(|linear| values(linear.weight.val()))
-            .iter()
-            .flat_map(|weight| weight.chunks_exact(hidden).enumerate())
-            .fold(vec![Vec::new(); fan_in], |mut rows, (row, part)| {
-                rows[row].extend_from_slice(part);
-                rows
+        let parts = [&layer.root, &layer.incoming, &layer.outgoing]
+            .map(|linear| values(linear.weight.val()));
+        let weights: Vec<f32> = (0..fan_in)
+            .flat_map(|row| {
+                parts
+                    .iter()
+                    .map(move |part| &part[row * hidden..][..hidden])
             })
-            .concat();
+            .flatten()
+            .copied()
+            .collect();
         let weight = b.floats(&format!("{p}.weight"), &[fan_in, 3 * hidden], weights);
         let mut bias = layer
             .root

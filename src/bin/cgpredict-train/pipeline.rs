@@ -322,6 +322,8 @@ pub struct Tuned<'a> {
     pub scale: Standardization,
     /// (true accuracy, predicted score) of every test graph.
     pub predictions: Vec<(f64, f64)>,
+    /// The fine-tuned network's embeddings of the test graphs, row-major.
+    pub test_embeddings: Vec<f32>,
     pub shots: Vec<&'a Sample>,
     pub test: Vec<&'a Sample>,
 }
@@ -343,7 +345,7 @@ pub fn tune_target<'a>(
     let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
     let scale = Standardization::of(&labels);
     let (network, curve) = finetune(network, &shots, finetune_config, &mut split_rng, device);
-    let (scores, _) = predict(&network, &test, device);
+    let (scores, test_embeddings) = predict(&network, &test, device);
     let truth: Vec<f64> = test.iter().filter_map(|s| s.label).collect();
     let predicted: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
     let metric = |value: cgpredict::Result<f64>| value.map_err(|e| format!("target: {e}"));
@@ -359,6 +361,7 @@ pub fn tune_target<'a>(
         metrics,
         scale,
         predictions: truth.into_iter().zip(predicted).collect(),
+        test_embeddings,
         shots,
         test,
     })

@@ -169,6 +169,7 @@ fn defaults(space: SpaceName) -> (EvolutionConfig, GuidedConfig) {
             candidates,
             batch,
             max_mutations: 2,
+            // A fifth of the budget, set with the budget in `run_space`.
             refine: 0,
         },
     )
