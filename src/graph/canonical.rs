@@ -35,9 +35,12 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use foldhash::{HashMap, HashMapExt};
+use std::hash::{BuildHasher, Hash};
 
+use foldhash::fast::FixedState;
+use foldhash::{HashMap, HashMapExt};
 use petgraph::algo::is_isomorphic_matching;
+use smallvec::SmallVec;
 
 use super::{Graph, Node, NodeId, Op};
 use crate::error::{Error, Result};
@@ -113,6 +116,41 @@ fn same_structure(a: &Node, b: &Node) -> bool {
         && a.weight_shape == b.weight_shape
 }
 
+/// The fields that [`same_structure`] compares, borrowed, for hashing.
+fn structure_key(node: &Node) -> impl Hash + '_ {
+    let (i, o) = (node.input, node.output);
+    (
+        &node.op,
+        (i.h, i.w, i.c),
+        (o.h, o.w, o.c),
+        (node.kernel, node.stride, node.dilation),
+        (node.groups, node.has_bias),
+        &node.weight_shape[..],
+    )
+}
+
+/// Parameter-free ops that compute a function of their inputs only, so that two of them on
+/// the same inputs are one (rule 4).
+fn is_pure(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Relu
+            | Op::Relu6
+            | Op::Gelu
+            | Op::Silu
+            | Op::HardSwish
+            | Op::HardSigmoid
+            | Op::Sigmoid
+            | Op::Tanh
+            | Op::MaxPool
+            | Op::AvgPool
+            | Op::GlobalAvgPool
+            | Op::Zero
+            | Op::Add
+            | Op::Mul
+    )
+}
+
 /// Every field of a node except its name, as a sortable, hashable value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Signature {
@@ -144,10 +182,11 @@ impl Signature {
     }
 }
 
-/// A set of node ids as a sorted vector: the sets here hold a few ids each, and a vector costs
-/// one allocation where a `BTreeSet` costs a node of eleven slots. Iterates in ascending order.
-#[derive(Debug, Clone, Default)]
-struct IdSet(Vec<usize>);
+/// A set of node ids as a sorted vector: the sets here hold a few ids each, so they live inline
+/// (no allocation up to four ids, where a `Vec` costs one per node and direction and a
+/// `BTreeSet` a node of eleven slots). Iterates in ascending order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct IdSet(SmallVec<[usize; 4]>);
 
 impl IdSet {
     fn insert(&mut self, id: usize) {
@@ -190,7 +229,7 @@ impl<'s> IntoIterator for &'s IdSet {
 
 impl IntoIterator for IdSet {
     type Item = usize;
-    type IntoIter = std::vec::IntoIter<usize>;
+    type IntoIter = smallvec::IntoIter<[usize; 4]>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -203,6 +242,11 @@ struct Work<'a> {
     nodes: Vec<Option<Cow<'a, Node>>>,
     preds: Vec<IdSet>,
     succs: Vec<IdSet>,
+    /// Whether every edge goes from a smaller id to a larger one, as in the graphs that the
+    /// generators, the importers and canonicalization itself build; then the ids are a
+    /// topological order and no sort is needed. The rules keep it so: they only link a node's
+    /// predecessors to its successors.
+    ids_ascend_edges: bool,
 }
 
 impl<'a> Work<'a> {
@@ -210,8 +254,9 @@ impl<'a> Work<'a> {
         let count = nodes.len();
         let mut work = Work {
             nodes: nodes.into_iter().map(Some).collect(),
-            preds: vec![IdSet::default(); count],
-            succs: vec![IdSet::default(); count],
+            preds: std::iter::repeat_with(IdSet::default).take(count).collect(),
+            succs: std::iter::repeat_with(IdSet::default).take(count).collect(),
+            ids_ascend_edges: true,
         };
         for &(from, to) in edges {
             if from >= count || to >= count || from == to {
@@ -224,22 +269,34 @@ impl<'a> Work<'a> {
         Ok(work)
     }
 
-    /// Applies the rules until none applies.
+    /// Applies the rules in turn until none applies: it stops once each rule has run on the
+    /// current graph without changing it. That is the sequence of runs that repeating whole
+    /// passes until a pass changes nothing makes, less that last pass's runs of rules that
+    /// already ran on the final graph.
     fn apply_rules(&mut self) {
-        loop {
-            let changed = self.remove_layout_nodes()
-                | self.fold_batch_norms()
-                | self.flatten_sums()
-                | self.merge_duplicates()
-                | self.simplify_zeros();
-            if !changed {
-                break;
+        let rules: [fn(&mut Self) -> bool; 5] = [
+            Self::remove_layout_nodes,
+            Self::fold_batch_norms,
+            Self::flatten_sums,
+            Self::merge_duplicates,
+            Self::simplify_zeros,
+        ];
+        let mut runs_without_change = 0;
+        for rule in rules.iter().cycle() {
+            if rule(self) {
+                runs_without_change = 0;
+            } else {
+                runs_without_change += 1;
+                if runs_without_change == rules.len() {
+                    break;
+                }
             }
         }
     }
 
     fn link(&mut self, from: usize, to: usize) {
         if from != to {
+            self.ids_ascend_edges &= from < to;
             self.succs[from].insert(to);
             self.preds[to].insert(from);
         }
@@ -342,52 +399,53 @@ impl<'a> Work<'a> {
 
     fn merge_duplicates(&mut self) -> bool {
         let mut changed = false;
-        // foldhash, not SipHash: these keys come from the library's own graphs, and hashing
-        // is the bulk of canonicalization's time on NAS-Bench cells otherwise.
-        let mut seen: HashMap<(Signature, Vec<usize>), usize> = HashMap::with_capacity(64);
+        // Nodes are found by a hash of what they compute, then compared field by field, so
+        // that no key is built (building one per node, with its copied op and weight shape,
+        // was most of canonicalization's time on NAS-Bench cells). `clashes` holds the nodes
+        // whose hash an unequal node took first.
+        let hasher = FixedState::default();
+        let mut seen: HashMap<u64, usize> = HashMap::with_capacity(64);
+        let mut clashes: Vec<usize> = Vec::new();
         for id in self.topological_order() {
             let Some(node) = &self.nodes[id] else {
                 continue;
             };
-            let pure = matches!(
-                node.op,
-                Op::Relu
-                    | Op::Relu6
-                    | Op::Gelu
-                    | Op::Silu
-                    | Op::HardSwish
-                    | Op::HardSigmoid
-                    | Op::Sigmoid
-                    | Op::Tanh
-                    | Op::MaxPool
-                    | Op::AvgPool
-                    | Op::GlobalAvgPool
-                    | Op::Zero
-                    | Op::Add
-                    | Op::Mul
-            );
             // A duplicate shares every predecessor, so the first one must feed two nodes.
             let shared = self.preds[id]
                 .first()
                 .is_some_and(|&p| self.succs[p].len() >= 2);
-            if !pure || !shared {
+            if !is_pure(&node.op) || !shared {
                 continue;
             }
-            let key = (
-                Signature::of(node),
-                self.preds[id].iter().copied().collect(),
-            );
-            match seen.get(&key) {
-                Some(&kept) => {
+            let key = hasher.hash_one((structure_key(node), &self.preds[id].0[..]));
+            let twin = match seen.get(&key) {
+                None => {
+                    seen.insert(key, id);
+                    continue;
+                }
+                Some(&kept) if self.same_function(kept, id) => Some(kept),
+                Some(_) => clashes
+                    .iter()
+                    .copied()
+                    .find(|&kept| self.same_function(kept, id)),
+            };
+            match twin {
+                Some(kept) => {
                     self.redirect(id, kept);
                     changed = true;
                 }
-                None => {
-                    seen.insert(key, id);
-                }
+                None => clashes.push(id),
             }
         }
         changed
+    }
+
+    /// Whether live nodes `a` and `b` compute the same function of the same predecessors.
+    fn same_function(&self, a: usize, b: usize) -> bool {
+        match (&self.nodes[a], &self.nodes[b]) {
+            (Some(x), Some(y)) => same_structure(x, y) && self.preds[a] == self.preds[b],
+            _ => false,
+        }
     }
 
     fn simplify_zeros(&mut self) -> bool {
@@ -434,6 +492,12 @@ impl<'a> Work<'a> {
 
     /// Live node ids in topological order, ties broken by the smaller id.
     fn topological_order(&self) -> Vec<usize> {
+        if self.ids_ascend_edges {
+            // The smallest live id not yet ordered has all its predecessors ordered.
+            return (0..self.nodes.len())
+                .filter(|&id| self.nodes[id].is_some())
+                .collect();
+        }
         let mut pending: Vec<usize> = self.preds.iter().map(IdSet::len).collect();
         let mut ready: BinaryHeap<Reverse<usize>> = (0..self.nodes.len())
             .filter(|&id| self.nodes[id].is_some() && pending[id] == 0)
@@ -743,6 +807,74 @@ mod tests {
             &[(0, 1), (1, 2)],
         );
         assert_eq!(ops(&canonicalize(&dead)), ["input", "conv"]);
+    }
+
+    /// Ids that are not a topological order (edges from larger to smaller ids) take the
+    /// sorting path; its result is the form of the same graph numbered in order.
+    #[test]
+    fn ids_out_of_topological_order_give_the_same_form() {
+        let relu = || Node::same_shape(Op::Relu, S);
+        let sigmoid = || Node::same_shape(Op::Sigmoid, S);
+        // In order: input 0; relu 1, relu 2, sigmoid 3 of the input (the ReLUs merge); conv 4
+        // of relu 1, conv 5 of relu 2, conv 6 of the sigmoid; add 7 of the three convs.
+        let in_order = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                relu(),
+                relu(),
+                sigmoid(),
+                conv(),
+                conv(),
+                conv(),
+                Node::same_shape(Op::Add, S),
+            ],
+            &[
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (1, 4),
+                (2, 5),
+                (3, 6),
+                (4, 7),
+                (5, 7),
+                (6, 7),
+            ],
+        );
+        // The same graph with the ids reversed: node k here is node 7 - k above.
+        let reversed = build(
+            vec![
+                Node::same_shape(Op::Add, S),
+                conv(),
+                conv(),
+                conv(),
+                sigmoid(),
+                relu(),
+                relu(),
+                Node::same_shape(Op::Input, S),
+            ],
+            &[
+                (7, 6),
+                (7, 5),
+                (7, 4),
+                (6, 3),
+                (5, 2),
+                (4, 1),
+                (3, 0),
+                (2, 0),
+                (1, 0),
+            ],
+        );
+        let (a, b) = (canonicalize(&in_order), canonicalize(&reversed));
+        assert_eq!(
+            ops(&a),
+            ["input", "relu", "sigmoid", "conv", "conv", "conv", "add"]
+        );
+        assert!(is_isomorphic(&a, &b));
+        assert!(
+            b.edges().all(|(from, to)| from < to),
+            "canonical ids are a topological order"
+        );
+        assert_eq!(canonicalize(&b).to_json(), b.to_json());
     }
 
     #[test]
