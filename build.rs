@@ -94,6 +94,9 @@ fn compile_onnx_proto() {
     let descriptors = protox::compile(["onnx.proto"], ["proto"])
         .unwrap_or_else(|error| panic!("proto/onnx.proto does not compile: {error}"));
     prost_build::Config::new()
+        // Weights stored inline can be most of a file: as `Bytes` they are decoded as slices of
+        // the file's buffer, not copied (the importer reads only small shape constants).
+        .bytes([".onnx.TensorProto.raw_data"])
         .compile_fds(descriptors)
         .unwrap_or_else(|error| panic!("generating Rust types for onnx.proto failed: {error}"));
 }

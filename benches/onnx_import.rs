@@ -1,7 +1,7 @@
 //! Import speed: ONNX file to canonical computation graph, on models of the vendored zoo.
 //!
-//! `cargo bench --bench onnx_import [-- NAME_FILTER]` times each model over repeated imports
-//! of the uncompressed file, after warm-up, and prints one line per model:
+//! `cargo bench --bench onnx_import [-- NAME_FILTER | --file MODEL.onnx]` times each model
+//! (or the file given) over repeated imports of the uncompressed file, after warm-up, and prints one line per model:
 //! `name nodes=... cg_nodes=... runs=... cpu_median_ms=... wall_median_ms=... wall_min_ms=...`.
 //! CPU time (of
 //! this thread, from `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` on Linux) is what the median
@@ -11,7 +11,7 @@
 //! `scripts/bench_onnx_import.py` compares these times with Python's
 //! `onnx.load` + `onnx.shape_inference.infer_shapes` on the same files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// `struct timespec` of 64-bit Linux.
@@ -59,11 +59,27 @@ fn main() {
     let zoo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zoo/torchvision");
     let scratch = std::env::temp_dir().join(format!("cgpredict-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
-    for name in MODELS.iter().filter(|name| name.contains(&filter)) {
-        let bytes =
-            read_model_file(&zoo.join(format!("{name}.onnx.gz"))).expect("a vendored model");
-        let path = scratch.join(format!("{name}.onnx"));
-        std::fs::write(&path, &bytes).expect("a writable scratch file");
+    // `--file PATH` times that file instead of the vendored models.
+    let file = args
+        .iter()
+        .position(|a| a == "--file")
+        .and_then(|at| args.get(at + 1))
+        .map(PathBuf::from);
+    let inputs: Vec<(String, PathBuf)> = match file {
+        Some(path) => vec![(path.display().to_string(), path)],
+        None => MODELS
+            .iter()
+            .filter(|name| name.contains(&filter))
+            .map(|name| {
+                let bytes = read_model_file(&zoo.join(format!("{name}.onnx.gz")))
+                    .expect("a vendored model");
+                let path = scratch.join(format!("{name}.onnx"));
+                std::fs::write(&path, &bytes).expect("a writable scratch file");
+                (name.to_string(), path)
+            })
+            .collect(),
+    };
+    for (name, path) in inputs {
         let (graph, report) = graph_from_onnx_file(&path).expect("the model imports");
         if !timing {
             println!(

@@ -72,6 +72,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+use prost::bytes::{Buf, Bytes};
+
 pub use report::{ImportReport, OpCounts};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -99,7 +101,16 @@ pub fn graph_from_onnx_bytes_with(
     bytes: &[u8],
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    let model = model::Model::decode(bytes, &options.limits)?;
+    graph_from_buffer(bytes, options)
+}
+
+/// The import from a byte slice, or from [`Bytes`] that decoding slices instead of copying
+/// the tensor data stored inline.
+fn graph_from_buffer(
+    buffer: impl Buf + AsRef<[u8]>,
+    options: &ImportOptions,
+) -> Result<(Graph, ImportReport)> {
+    let model = model::Model::decode(buffer, &options.limits)?;
     let lowered = lower::lower(&model, options.input_shape.as_deref())?;
     options
         .limits
@@ -128,8 +139,10 @@ pub fn graph_from_onnx_file_with(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    let bytes = read_model_file_with(path, &options.limits)?;
-    graph_from_onnx_bytes_with(&bytes, options)
+    // Owned by `Bytes`, the file's inline weights (most of a file that has them) are never
+    // copied while decoding.
+    let bytes = Bytes::from(read_model_file_with(path, &options.limits)?);
+    graph_from_buffer(bytes, options)
         .map_err(|error| error.context(format!("in {}", path.display())))
 }
 
@@ -165,8 +178,11 @@ pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let what = path.display().to_string();
     let max = limits.max_onnx_bytes;
     let file = std::fs::File::open(path).map_err(io)?;
-    limits.check_onnx_bytes(&what, file.metadata().map_err(io)?.len())?;
-    let mut bytes = Vec::new();
+    let size = file.metadata().map_err(io)?.len();
+    limits.check_onnx_bytes(&what, size)?;
+    // The size read first (growing by doubling would copy a large file about twice over);
+    // one byte more, so that reading to the end needs no growth.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(0, |size| size + 1));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io)?;

@@ -4,6 +4,7 @@
 use foldhash::{HashMap, HashMapExt};
 
 use prost::Message;
+use prost::bytes::Buf;
 
 use super::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, type_proto,
@@ -48,16 +49,19 @@ impl Model {
     /// Checks the size and the node count (on the wire) against `limits` first: a decoded
     /// node takes some 200 bytes where an empty one takes 2 on the wire, so a hostile file
     /// of empty nodes would otherwise decode into a hundred times its size.
-    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Model> {
-        if bytes.is_empty() {
+    /// Given [`Bytes`], inline tensor data is decoded as slices of them; given a byte slice,
+    /// it is copied.
+    pub fn decode(buffer: impl Buf + AsRef<[u8]>, limits: &Limits) -> Result<Model> {
+        let size = buffer.as_ref().len();
+        if size == 0 {
             return Err(Error::parse("ONNX model: the input is empty (0 bytes)"));
         }
-        limits.check_onnx_bytes("the ONNX model", bytes.len() as u64)?;
-        limits.check_nodes("the ONNX model's graph", wire::count_graph_nodes(bytes))?;
-        let proto = ModelProto::decode(bytes).map_err(|error| {
+        limits.check_onnx_bytes("the ONNX model", size as u64)?;
+        let nodes = wire::count_graph_nodes(buffer.as_ref());
+        limits.check_nodes("the ONNX model's graph", nodes)?;
+        let proto = ModelProto::decode(buffer).map_err(|error| {
             Error::parse(format!(
-                "ONNX model: not a valid ONNX protobuf ({} bytes): {error}",
-                bytes.len()
+                "ONNX model: not a valid ONNX protobuf ({size} bytes): {error}"
             ))
         })?;
         let graph = proto.graph.ok_or_else(|| {

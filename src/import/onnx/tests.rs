@@ -842,3 +842,43 @@ fn files_beyond_the_size_limit_are_not_read() {
         "{error}"
     );
 }
+
+/// Inline tensor data (`raw_data`) is read the same from a file, whose buffer decoding slices,
+/// as from a byte slice, which it copies: the weights of a full export and a shape constant.
+#[test]
+fn inline_raw_data_reads_the_same_from_files_and_bytes() {
+    let raw = |name: &str, dims: &[i64], data_type: i32, data: Vec<u8>| TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(data_type),
+        raw_data: Some(data.into()),
+        ..TensorProto::default()
+    };
+    let target: Vec<u8> = [1i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let model = Model::new(
+        &[1, 4, 3, 3],
+        vec![
+            node("Reshape", &["x", "target"], &["flat"], vec![]),
+            node("Gemm", &["flat", "fc"], &["y"], vec![("transB", A::Int(1))]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        raw("target", &[2], INT64, target),
+        // 1 MiB of weights stored inline.
+        raw("fc", &[7282, 36], FLOAT, vec![0x3f; 7282 * 36 * 4]),
+    ]);
+    let bytes = model.bytes();
+    let dir = std::env::temp_dir().join(format!("cgp-raw-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("inline.onnx");
+    std::fs::write(&path, &bytes).unwrap();
+    let from_file = graph_from_onnx_file(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (from_file, _) = from_file.unwrap();
+    let (from_bytes, _) = graph_from_onnx_bytes(&bytes).unwrap();
+    assert_eq!(ops(&from_file), ["input", "linear", "output"]);
+    assert_eq!(from_file.node(1).unwrap().input, Shape::vector(36));
+    assert_eq!(from_file.node(1).unwrap().output, Shape::vector(7282));
+    assert_eq!(from_file.to_json(), from_bytes.to_json());
+}

@@ -382,7 +382,7 @@ mod tests {
         let proto = TensorProto {
             dims: vec![3],
             data_type: Some(dtype::INT64),
-            raw_data: Some(vec![0; 16]),
+            raw_data: Some(vec![0; 16].into()),
             ..TensorProto::default()
         };
         let error = tensor_from_proto(&proto).unwrap_err();
