@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use cgpredict::features::Batch;
 use cgpredict::ffi::cgp_status;
 use cgpredict::graph::Graph;
-use cgpredict::import::nasbench201::nasbench201;
+use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
 use cgpredict::import::onnx::graph_from_onnx_file;
 use cgpredict::runtime::has_bundled_model;
 
@@ -104,27 +104,6 @@ fn check(status: cgp_status, what: &str) {
     }
 }
 
-/// The NB-201 cell with index `i` in base 5 over its six edges.
-fn nb201_arch(i: usize) -> String {
-    const OPS: [&str; 5] = [
-        "none",
-        "skip_connect",
-        "nor_conv_1x1",
-        "nor_conv_3x3",
-        "avg_pool_3x3",
-    ];
-    let op = |k: u32| OPS[(i / 5usize.pow(k)) % 5];
-    format!(
-        "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-        op(0),
-        op(1),
-        op(2),
-        op(3),
-        op(4),
-        op(5)
-    )
-}
-
 /// A graph built by the library for C, and the same graph in Rust for the breakdown.
 struct BenchGraph {
     c: *mut CgpGraph,
@@ -139,7 +118,9 @@ impl Drop for BenchGraph {
 }
 
 fn nb201_graph(i: usize) -> BenchGraph {
-    let arch = nb201_arch(i);
+    let arch = Nb201Arch::from_index(i)
+        .expect("an index of the space")
+        .to_string();
     let text = CString::new(arch.clone()).unwrap();
     let mut c = ptr::null_mut();
     // SAFETY: a NUL-terminated string and a valid out-pointer.
@@ -305,7 +286,7 @@ fn main() {
 
     // Distinct cells, so that batches mix graph sizes as a search would.
     let cells: Vec<BenchGraph> = (0..scale(1024, 16))
-        .map(|k| nb201_graph((k * 53 + 7) % 15625))
+        .map(|k| nb201_graph((k * 53 + 7) % Nb201Arch::COUNT))
         .collect();
     for batch in [1, 16, 256] {
         throughput("NB-201", predictor, &cells, batch, scale(5, 1));

@@ -19,11 +19,8 @@ use std::sync::Barrier;
 use std::time::Instant;
 
 use cgpredict::graph::Graph;
-use cgpredict::import::nasbench201::nasbench201;
+use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
-
-/// NAS-Bench-201 has 5^6 cells.
-const CELLS: usize = 15_625;
 
 /// Relative tolerance of the agreement check (absolute for scores within ±1).
 const TOLERANCE: f32 = 1e-4;
@@ -77,26 +74,10 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// The NB-201 cell with index `i` in base 5 over its six edges.
+/// The NB-201 cell with index `i` ([`Nb201Arch::from_index`]).
 fn nb201(i: usize) -> Graph {
-    const OPS: [&str; 5] = [
-        "none",
-        "skip_connect",
-        "nor_conv_1x1",
-        "nor_conv_3x3",
-        "avg_pool_3x3",
-    ];
-    let op = |k: u32| OPS[(i / 5usize.pow(k)) % 5];
-    let arch = format!(
-        "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-        op(0),
-        op(1),
-        op(2),
-        op(3),
-        op(4),
-        op(5)
-    );
-    nasbench201(&arch, 10).expect("every NB-201 cell builds")
+    let arch = Nb201Arch::from_index(i).expect("an index of the space");
+    nasbench201(&arch.to_string(), 10).expect("every NB-201 cell builds")
 }
 
 /// Scores `options.graphs` predictions on `device` with `options.threads` threads sharing one
@@ -109,7 +90,7 @@ fn score(options: &Options, device: Device) -> Result<(Vec<f32>, f64), cgpredict
         device,
         ..PredictorOptions::default()
     })?;
-    let cells = CELLS.min(options.graphs);
+    let cells = Nb201Arch::COUNT.min(options.graphs);
     let threads = options.threads.min(cells);
     let share = |t: usize| (t * cells / threads)..((t + 1) * cells / threads);
     // Predictions per thread in proportion to its cells, adding up to options.graphs.

@@ -6,36 +6,19 @@
 use std::path::PathBuf;
 
 use cgpredict::graph::Graph;
-use cgpredict::import::nasbench201::nasbench201;
+use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
 const THREADS: usize = 16;
 const GRAPHS: usize = 96;
 const BATCH: usize = 8;
 
-/// NB-201 cells spread over the space (index in base 5 over the six edges).
+/// NB-201 cells spread over the space.
 fn graphs() -> Vec<Graph> {
-    const OPS: [&str; 5] = [
-        "none",
-        "skip_connect",
-        "nor_conv_1x1",
-        "nor_conv_3x3",
-        "avg_pool_3x3",
-    ];
     (0..GRAPHS)
         .map(|i| {
-            let index = i * 15_625 / GRAPHS;
-            let op = |edge: u32| OPS[index / 5usize.pow(edge) % 5];
-            let arch = format!(
-                "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-                op(0),
-                op(1),
-                op(2),
-                op(3),
-                op(4),
-                op(5)
-            );
-            nasbench201(&arch, 10).unwrap()
+            let arch = Nb201Arch::from_index(i * Nb201Arch::COUNT / GRAPHS).unwrap();
+            nasbench201(&arch.to_string(), 10).unwrap()
         })
         .collect()
 }

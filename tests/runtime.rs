@@ -10,7 +10,7 @@ use cgpredict::ErrorKind;
 use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 use cgpredict::graph::Graph;
 use cgpredict::graph::canonicalize;
-use cgpredict::import::nasbench201::nasbench201;
+use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
 fn fixture(name: &str) -> PathBuf {
@@ -34,36 +34,17 @@ fn open(name: &str) -> Predictor {
     })
 }
 
-/// The NB-201 cell with index `i` in base 5 over its six edges.
+/// The NB-201 cell with index `i` ([`Nb201Arch::from_index`]).
 fn nb201(i: usize) -> Graph {
-    const OPS: [&str; 5] = [
-        "none",
-        "skip_connect",
-        "nor_conv_1x1",
-        "nor_conv_3x3",
-        "avg_pool_3x3",
-    ];
-    let mut digits = (0..6).scan(i, |rest, _| {
-        let op = OPS[*rest % 5];
-        *rest /= 5;
-        Some(op)
-    });
-    let mut next = || digits.next().expect("six digits");
-    let arch = format!(
-        "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next()
-    );
-    nasbench201(&arch, 10).expect("a valid NB-201 string")
+    let arch = Nb201Arch::from_index(i).expect("an index of the space");
+    nasbench201(&arch.to_string(), 10).expect("every NB-201 cell builds")
 }
 
 fn graphs(count: usize) -> Vec<Graph> {
     // A stride through all 15625 cells, so that sizes and ops vary.
-    (0..count).map(|k| nb201((k * 53 + 7) % 15625)).collect()
+    (0..count)
+        .map(|k| nb201((k * 53 + 7) % Nb201Arch::COUNT))
+        .collect()
 }
 
 /// The fixture model's formula, computed here from the features of one graph's canonical form.

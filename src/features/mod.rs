@@ -348,29 +348,13 @@ mod tests {
         use crate::graph::canonicalize;
         use crate::import::Nb101Spec;
         use crate::import::darts::{Genotype, darts};
-        use crate::import::nasbench201::nasbench201;
+        use crate::import::nasbench201::{Nb201Arch, nasbench201};
         use crate::import::ofa::ofa_mbv3;
 
-        let mut graphs: Vec<Graph> = (0..15625)
+        let mut graphs: Vec<Graph> = (0..Nb201Arch::COUNT)
             .step_by(97)
             .map(|i| {
-                let ops = [
-                    "none",
-                    "skip_connect",
-                    "nor_conv_1x1",
-                    "nor_conv_3x3",
-                    "avg_pool_3x3",
-                ];
-                let op = |k: u32| ops[(i / 5usize.pow(k)) % 5];
-                let arch = format!(
-                    "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-                    op(0),
-                    op(1),
-                    op(2),
-                    op(3),
-                    op(4),
-                    op(5)
-                );
+                let arch = Nb201Arch::from_index(i).unwrap().to_string();
                 nasbench201(&arch, 10).unwrap()
             })
             .collect();

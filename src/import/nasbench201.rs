@@ -94,6 +94,23 @@ impl Nb201Arch {
         Nb201Arch { edges }
     }
 
+    /// The number of cells in the space: 5 ops on each of 6 edges.
+    pub const COUNT: usize = 15_625;
+
+    /// Cell number `index` (`0..COUNT`) of the space, read as six base-5 digits, the first
+    /// edge's op the least significant ([`Nb201Op::ALL`] order); `None` beyond the space. A
+    /// way to enumerate or sample the space, not the benchmark's own row order.
+    pub fn from_index(index: usize) -> Option<Nb201Arch> {
+        (index < Self::COUNT).then(|| {
+            let mut rest = index;
+            Nb201Arch::new(std::array::from_fn(|_| {
+                let op = Nb201Op::ALL[rest % Nb201Op::ALL.len()];
+                rest /= Nb201Op::ALL.len();
+                op
+            }))
+        })
+    }
+
     /// The op on the edge `from -> to`, or `None` unless `from < to <= 3`.
     pub fn op(&self, from: usize, to: usize) -> Option<Nb201Op> {
         (from < to && to <= CELL_NODES).then(|| self.edges[edge_index(from, to)])
@@ -296,6 +313,22 @@ mod tests {
     /// The best CIFAR-10 cell of the benchmark.
     const BEST: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
     const ALL_NONE: &str = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+
+    #[test]
+    fn indices_enumerate_every_cell_once() {
+        assert_eq!(Nb201Arch::from_index(0).unwrap().to_string(), ALL_NONE);
+        // 1 + 4*5 + 3*25 ...: digits 1, 4, 3, 2, 0, 3 from the first edge on.
+        let index = 1 + 4 * 5 + 3 * 25 + 2 * 125 + 3 * 3125;
+        assert_eq!(
+            Nb201Arch::from_index(index).unwrap().to_string(),
+            "|skip_connect~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_1x1~0|none~1|nor_conv_3x3~2|"
+        );
+        assert_eq!(Nb201Arch::from_index(Nb201Arch::COUNT), None);
+        let all: std::collections::HashSet<Nb201Arch> = (0..Nb201Arch::COUNT)
+            .map(|i| Nb201Arch::from_index(i).unwrap())
+            .collect();
+        assert_eq!(all.len(), Nb201Arch::COUNT);
+    }
 
     #[test]
     fn best_cell_counted_by_hand() {
