@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
 use foldhash::{HashMap, HashMapExt};
@@ -63,7 +63,7 @@ pub(crate) fn canonical_parts(graph: &Graph) -> (Vec<Cow<'_, Node>>, Vec<(NodeId
 }
 
 fn borrowed_work(graph: &Graph) -> Work<'_> {
-    let nodes = graph.nodes().map(|(_, node)| Cow::Borrowed(node)).collect();
+    let nodes = graph.nodes().map(|(_, node)| Cow::Borrowed(node));
     let edges: Vec<(usize, usize)> = graph
         .edges()
         .map(|(from, to)| (from as usize, to as usize))
@@ -77,7 +77,7 @@ fn borrowed_work(graph: &Graph) -> Work<'_> {
 /// checking every node and edge as [`Graph::add_node`] and [`Graph::add_edge`] do. For
 /// importers, which would otherwise build and check the graph twice.
 pub(crate) fn canonical_graph(nodes: Vec<Node>, edges: &[(usize, usize)]) -> Result<Graph> {
-    let mut work = Work::new(nodes.into_iter().map(Cow::Owned).collect(), edges)?;
+    let mut work = Work::new(nodes.into_iter().map(Cow::Owned), edges)?;
     work.apply_rules();
     work.into_graph()
 }
@@ -114,19 +114,6 @@ fn same_structure(a: &Node, b: &Node) -> bool {
         && a.groups == b.groups
         && a.has_bias == b.has_bias
         && a.weight_shape == b.weight_shape
-}
-
-/// The fields that [`same_structure`] compares, borrowed, for hashing.
-fn structure_key(node: &Node) -> impl Hash + '_ {
-    let (i, o) = (node.input, node.output);
-    (
-        &node.op,
-        (i.h, i.w, i.c),
-        (o.h, o.w, o.c),
-        (node.kernel, node.stride, node.dilation),
-        (node.groups, node.has_bias),
-        &node.weight_shape[..],
-    )
 }
 
 /// Parameter-free ops that compute a function of their inputs only, so that two of them on
@@ -250,10 +237,14 @@ struct Work<'a> {
 }
 
 impl<'a> Work<'a> {
-    fn new(nodes: Vec<Cow<'a, Node>>, edges: &[(usize, usize)]) -> Result<Work<'a>> {
+    fn new(
+        nodes: impl IntoIterator<Item = Cow<'a, Node>>,
+        edges: &[(usize, usize)],
+    ) -> Result<Work<'a>> {
+        let nodes: Vec<Option<Cow<'a, Node>>> = nodes.into_iter().map(Some).collect();
         let count = nodes.len();
         let mut work = Work {
-            nodes: nodes.into_iter().map(Some).collect(),
+            nodes,
             preds: std::iter::repeat_with(IdSet::default).take(count).collect(),
             succs: std::iter::repeat_with(IdSet::default).take(count).collect(),
             ids_ascend_edges: true,
@@ -399,10 +390,10 @@ impl<'a> Work<'a> {
 
     fn merge_duplicates(&mut self) -> bool {
         let mut changed = false;
-        // Nodes are found by a hash of what they compute, then compared field by field, so
-        // that no key is built (building one per node, with its copied op and weight shape,
-        // was most of canonicalization's time on NAS-Bench cells). `clashes` holds the nodes
-        // whose hash an unequal node took first.
+        // Candidates are found by a hash of their op and predecessors, then compared field by
+        // field, so that no key is built (building one per node, with its copied op and weight
+        // shape, was most of canonicalization's time on NAS-Bench cells). `clashes` holds the
+        // nodes whose hash an unequal node took first.
         let hasher = FixedState::default();
         let mut seen: HashMap<u64, usize> = HashMap::with_capacity(64);
         let mut clashes: Vec<usize> = Vec::new();
@@ -417,7 +408,9 @@ impl<'a> Work<'a> {
             if !is_pure(&node.op) || !shared {
                 continue;
             }
-            let key = hasher.hash_one((structure_key(node), &self.preds[id].0[..]));
+            // Nodes that share op and predecessors but differ elsewhere (shapes, windows) are
+            // rare, and the comparison tells them apart.
+            let key = hasher.hash_one((&node.op, &self.preds[id].0[..]));
             let twin = match seen.get(&key) {
                 None => {
                     seen.insert(key, id);
