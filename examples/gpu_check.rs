@@ -19,7 +19,7 @@ use std::sync::Barrier;
 use std::time::Instant;
 
 use cgpredict::graph::Graph;
-use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
+use cgpredict::import::nasbench201::Nb201Arch;
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
 /// Relative tolerance of the agreement check (absolute for scores within ±1).
@@ -77,7 +77,7 @@ fn parse_options() -> Result<Options, String> {
 /// The NB-201 cell with index `i` ([`Nb201Arch::from_index`]).
 fn nb201(i: usize) -> Graph {
     let arch = Nb201Arch::from_index(i).expect("an index of the space");
-    nasbench201(&arch.to_string(), 10).expect("every NB-201 cell builds")
+    arch.to_graph(10, 32).expect("every NB-201 cell builds")
 }
 
 /// Scores `options.graphs` predictions on `device` with `options.threads` threads sharing one

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use cgpredict::graph::Graph;
-use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
+use cgpredict::import::nasbench201::Nb201Arch;
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
 const THREADS: usize = 16;
@@ -18,7 +18,7 @@ fn graphs() -> Vec<Graph> {
     (0..GRAPHS)
         .map(|i| {
             let arch = Nb201Arch::from_index(i * Nb201Arch::COUNT / GRAPHS).unwrap();
-            nasbench201(&arch.to_string(), 10).unwrap()
+            arch.to_graph(10, 32).unwrap()
         })
         .collect()
 }

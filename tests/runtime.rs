@@ -10,7 +10,7 @@ use cgpredict::ErrorKind;
 use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 use cgpredict::graph::Graph;
 use cgpredict::graph::canonicalize;
-use cgpredict::import::nasbench201::{Nb201Arch, nasbench201};
+use cgpredict::import::nasbench201::Nb201Arch;
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 
 fn fixture(name: &str) -> PathBuf {
@@ -37,7 +37,7 @@ fn open(name: &str) -> Predictor {
 /// The NB-201 cell with index `i` ([`Nb201Arch::from_index`]).
 fn nb201(i: usize) -> Graph {
     let arch = Nb201Arch::from_index(i).expect("an index of the space");
-    nasbench201(&arch.to_string(), 10).expect("every NB-201 cell builds")
+    arch.to_graph(10, 32).expect("every NB-201 cell builds")
 }
 
 fn graphs(count: usize) -> Vec<Graph> {

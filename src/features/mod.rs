@@ -348,15 +348,12 @@ mod tests {
         use crate::graph::canonicalize;
         use crate::import::Nb101Spec;
         use crate::import::darts::{Genotype, darts};
-        use crate::import::nasbench201::{Nb201Arch, nasbench201};
+        use crate::import::nasbench201::Nb201Arch;
         use crate::import::ofa::ofa_mbv3;
 
         let mut graphs: Vec<Graph> = (0..Nb201Arch::COUNT)
             .step_by(97)
-            .map(|i| {
-                let arch = Nb201Arch::from_index(i).unwrap().to_string();
-                nasbench201(&arch, 10).unwrap()
-            })
+            .map(|i| Nb201Arch::from_index(i).unwrap().to_graph(10, 32).unwrap())
             .collect();
         let genotype = r#"{"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 1], ["skip_connect", 0], ["skip_connect", 0], ["dil_conv_3x3", 2]], "reduce": [["max_pool_3x3", 0], ["max_pool_3x3", 1], ["skip_connect", 2], ["max_pool_3x3", 1], ["max_pool_3x3", 0], ["skip_connect", 2], ["skip_connect", 2], ["max_pool_3x3", 1]]}"#;
         graphs.push(darts(&Genotype::from_json(genotype).unwrap()).unwrap());

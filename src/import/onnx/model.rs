@@ -49,7 +49,7 @@ impl Model {
     /// Checks the size and the node count (on the wire) against `limits` first: a decoded
     /// node takes some 200 bytes where an empty one takes 2 on the wire, so a hostile file
     /// of empty nodes would otherwise decode into a hundred times its size.
-    /// Given [`Bytes`], inline tensor data is decoded as slices of them; given a byte slice,
+    /// Given [`Bytes`](prost::bytes::Bytes), inline tensor data is decoded as slices of them; given a byte slice,
     /// it is copied.
     pub fn decode(buffer: impl Buf + AsRef<[u8]>, limits: &Limits) -> Result<Model> {
         let size = buffer.as_ref().len();
