@@ -87,16 +87,27 @@ fn generate_header() {
     }
 }
 
-/// Generates `onnx.rs` in `OUT_DIR` from the vendored `proto/onnx.proto`, with protox as the
-/// protobuf compiler so that building needs no `protoc` on the machine.
+/// Generates `onnx.rs` in `OUT_DIR` from the vendored `proto/onnx.proto` (the whole schema, to
+/// write models), and `onnx_read.rs` from `proto/onnx_read.proto` (what import decodes, with
+/// every string and bytes field as `Bytes`: slices of the file's buffer, not copies), with
+/// protox as the protobuf compiler so that building needs no `protoc` on the machine.
 fn compile_onnx_proto() {
     println!("cargo:rerun-if-changed=proto/onnx.proto");
+    println!("cargo:rerun-if-changed=proto/onnx_read.proto");
     let descriptors = protox::compile(["onnx.proto"], ["proto"])
         .unwrap_or_else(|error| panic!("proto/onnx.proto does not compile: {error}"));
     prost_build::Config::new()
-        // Weights stored inline can be most of a file: as `Bytes` they are decoded as slices of
-        // the file's buffer, not copied (the importer reads only small shape constants).
-        .bytes([".onnx.TensorProto.raw_data"])
         .compile_fds(descriptors)
         .unwrap_or_else(|error| panic!("generating Rust types for onnx.proto failed: {error}"));
+    let descriptors = protox::compile(["onnx_read.proto"], ["proto"])
+        .unwrap_or_else(|error| panic!("proto/onnx_read.proto does not compile: {error}"));
+    prost_build::Config::new()
+        .bytes(["."])
+        // Boxed, an attribute is a fifth of its size otherwise, and nodes move fewer bytes
+        // when their attribute lists grow while decoding.
+        .boxed(".onnx_read.AttributeProto.t")
+        .compile_fds(descriptors)
+        .unwrap_or_else(|error| {
+            panic!("generating Rust types for onnx_read.proto failed: {error}")
+        });
 }

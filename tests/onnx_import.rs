@@ -493,6 +493,52 @@ fn files_may_be_gzipped_and_missing_files_are_io_errors() {
     assert!(error.message.contains("gzip"), "{error}");
 }
 
+/// Exporters store the weights in the file (`raw_data`); import reads a file without the
+/// values of large tensors, which it never uses: a model with its weights inline imports from
+/// its file exactly as from its bytes, which are decoded whole.
+#[test]
+fn models_with_inline_weights_import_from_files_as_from_bytes() {
+    use cgpredict::import::onnx::proto::ModelProto;
+    use prost::Message;
+    for name in [
+        "ResNet18_Weights.IMAGENET1K_V1",
+        "MobileNet_V3_Small_Weights.IMAGENET1K_V1",
+        "Swin_T_Weights.IMAGENET1K_V1",
+    ] {
+        let row = manifest().into_iter().find(|r| r["name"] == name).unwrap();
+        let mut model = ModelProto::decode(zoo_bytes(&row).as_slice()).unwrap();
+        let mut inlined = 0;
+        for tensor in &mut model.graph.as_mut().unwrap().initializer {
+            if tensor.data_location != Some(1) {
+                continue;
+            }
+            let width = match tensor.data_type {
+                Some(1 | 6) => 4,
+                Some(7 | 11) => 8,
+                other => panic!("{name}: an external tensor of type {other:?}"),
+            };
+            let elements: i64 = tensor.dims.iter().product();
+            tensor.raw_data = Some(vec![0; width * elements as usize]);
+            tensor.data_location = None;
+            tensor.external_data.clear();
+            inlined += 1;
+        }
+        assert!(inlined > 10, "{name}");
+        let bytes = model.encode_to_vec();
+        let path = std::env::temp_dir().join(format!(
+            "cgpredict-inline-{name}-{}.onnx",
+            std::process::id()
+        ));
+        std::fs::write(&path, &bytes).unwrap();
+        let from_file = graph_from_onnx_file(&path);
+        std::fs::remove_file(&path).unwrap();
+        let (from_file, file_report) = from_file.unwrap();
+        let (from_bytes, bytes_report) = graph_from_onnx_bytes(&bytes).unwrap();
+        assert_eq!(from_file.to_json(), from_bytes.to_json(), "{name}");
+        assert_eq!(file_report, bytes_report, "{name}");
+    }
+}
+
 #[test]
 fn the_zoo_loads_with_published_labels_grouped_by_architecture() {
     let models = cgpredict::import::zoo::load_zoo(&zoo_dir()).expect("the zoo loads");

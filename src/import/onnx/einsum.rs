@@ -1,5 +1,9 @@
 //! Einsum equations: the output shape, and whether an equation is a (batched) matrix product.
 
+use smallvec::smallvec;
+
+use super::value::Dims;
+
 /// One parsed operand or output term: its index letters and where an ellipsis stands.
 #[derive(Debug, Clone, PartialEq)]
 struct Term {
@@ -65,7 +69,7 @@ impl Equation {
             ));
         }
         let mut sizes: Vec<(char, u64)> = Vec::new();
-        let mut broadcast: Vec<u64> = Vec::new();
+        let mut broadcast = Dims::new();
         for (term, dims) in self.inputs.iter().zip(operands) {
             let named = term.letters.len();
             let covered = match term.ellipsis {
@@ -134,7 +138,7 @@ impl Equation {
                     })
                     .collect();
                 once.sort_unstable();
-                let mut dims = broadcast;
+                let mut dims = broadcast.to_vec();
                 for letter in once {
                     dims.push(size_of(letter)?);
                 }
@@ -196,9 +200,9 @@ fn has_repeats(letters: &[char]) -> bool {
 }
 
 /// Numpy broadcasting of two dimension lists.
-pub(super) fn broadcast_dims(a: &[u64], b: &[u64]) -> Result<Vec<u64>, String> {
+pub(super) fn broadcast_dims(a: &[u64], b: &[u64]) -> Result<Dims, String> {
     let rank = a.len().max(b.len());
-    let mut out = vec![0u64; rank];
+    let mut out: Dims = smallvec![0u64; rank];
     for (axis, slot) in out.iter_mut().enumerate() {
         let pick = |dims: &[u64]| {
             (axis + dims.len())

@@ -8,14 +8,20 @@
 
 use std::rc::Rc;
 
+use smallvec::{SmallVec, smallvec};
+
 use super::einsum::{Equation, broadcast_dims};
 use super::model::Attributes;
-use super::proto::NodeProto;
+use super::read::{NodeProto, Text};
 use super::value::{
-    Data, Tensor, VALUE_LIMIT, broadcast_indices, dtype, element_count, strides, tensor_from_proto,
+    Data, Dims, Tensor, VALUE_LIMIT, broadcast_indices, dtype, element_count, strides,
+    tensor_from_proto,
 };
 
-type Outcome = Result<Option<Vec<Tensor>>, String>;
+/// A node's output tensors: almost always one, so inline.
+pub(super) type Outputs = SmallVec<[Tensor; 1]>;
+
+type Outcome = Result<Option<Outputs>, String>;
 
 /// Infers the outputs of `node` from its inputs (`None` where an optional input is absent).
 /// `Ok(None)`: this operator has no rule here (the caller may fall back to declared shapes).
@@ -26,8 +32,8 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
         inputs,
         opset,
     };
-    let op = node.op_type.as_deref().unwrap_or("");
-    let domain = node.domain.as_deref().unwrap_or("");
+    let op = node.op_type.text();
+    let domain = node.domain.text();
     if !(domain.is_empty() || domain == "ai.onnx") {
         return Ok(None);
     }
@@ -86,9 +92,9 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
         | "PRelu" => unary(&ctx, op)?,
         "Dropout" => {
             let x = ctx.input(0)?;
-            vec![x.clone(), Tensor::new(dtype::BOOL, x.dims.clone())]
+            smallvec![x.clone(), Tensor::new(dtype::BOOL, x.dims.clone())]
         }
-        "IsNaN" | "IsInf" => vec![Tensor::new(dtype::BOOL, ctx.input(0)?.dims.clone())],
+        "IsNaN" | "IsInf" => smallvec![Tensor::new(dtype::BOOL, ctx.input(0)?.dims.clone())],
         "Cast" => {
             let to = ctx.attrs.int("to").ok_or("attribute 'to' is missing")? as i32;
             cast(ctx.input(0)?, to)
@@ -113,10 +119,10 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
             }
             let mut dims = x.dims.clone();
             dims[2..].iter_mut().for_each(|d| *d = 1);
-            vec![Tensor::new(x.dtype, dims)]
+            smallvec![Tensor::new(x.dtype, dims)]
         }
         "Gemm" => gemm(&ctx)?,
-        "MatMul" => vec![matmul(ctx.input(0)?, ctx.input(1)?)?],
+        "MatMul" => smallvec![matmul(ctx.input(0)?, ctx.input(1)?)?],
         "Einsum" => {
             let equation = ctx
                 .attrs
@@ -129,7 +135,7 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
             let dims = Equation::parse(&equation)
                 .and_then(|eq| eq.output_dims(&operands))
                 .map_err(|e| format!("equation '{equation}': {e}"))?;
-            vec![Tensor::new(ctx.input(0)?.dtype, dims)]
+            smallvec![Tensor::new(ctx.input(0)?.dtype, dims.into())]
         }
         "Flatten" => flatten(&ctx)?,
         "Reshape" => reshape(&ctx)?,
@@ -142,16 +148,16 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
         "Split" => split(&ctx)?,
         "Slice" => slice(&ctx)?,
         "Gather" => gather(&ctx)?,
-        "GatherElements" => vec![Tensor::new(ctx.input(0)?.dtype, ctx.input(1)?.dims.clone())],
+        "GatherElements" => smallvec![Tensor::new(ctx.input(0)?.dtype, ctx.input(1)?.dims.clone())],
         "GatherND" => gather_nd(&ctx)?,
         "ScatterND" | "ScatterElements" | "Scatter" => {
-            vec![Tensor::new(ctx.input(0)?.dtype, ctx.input(0)?.dims.clone())]
+            smallvec![Tensor::new(ctx.input(0)?.dtype, ctx.input(0)?.dims.clone())]
         }
         "Shape" => shape(&ctx)?,
         "Size" => {
             let count = ctx.input(0)?.elements().ok_or("element count overflows")?;
             let count = i64::try_from(count).map_err(|_| "element count overflows")?;
-            vec![Tensor::new(dtype::INT64, Vec::new()).with_data(Data::Int(vec![count]))]
+            smallvec![Tensor::new(dtype::INT64, Dims::new()).with_data(Data::Int(vec![count]))]
         }
         "Constant" => constant(&ctx)?,
         "ConstantOfShape" => constant_of_shape(&ctx)?,
@@ -159,12 +165,12 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
         "EyeLike" => {
             let x = ctx.input(0)?;
             let code = ctx.attrs.int("dtype").map_or(x.dtype, |d| d as i32);
-            vec![Tensor::new(code, x.dims.clone())]
+            smallvec![Tensor::new(code, x.dims.clone())]
         }
         "RandomNormalLike" | "RandomUniformLike" | "Bernoulli" => {
             let x = ctx.input(0)?;
             let code = ctx.attrs.int("dtype").map_or(x.dtype, |d| d as i32);
-            vec![Tensor::new(code, x.dims.clone())]
+            smallvec![Tensor::new(code, x.dims.clone())]
         }
         "RandomNormal" | "RandomUniform" => {
             let dims = ctx
@@ -172,7 +178,7 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
                 .ints("shape")
                 .ok_or("attribute 'shape' is missing")?;
             let code = ctx.attrs.int("dtype").map_or(dtype::FLOAT, |d| d as i32);
-            vec![Tensor::new(code, to_dims(dims, "attribute 'shape'")?)]
+            smallvec![Tensor::new(code, to_dims(dims, "attribute 'shape'")?)]
         }
         "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1"
         | "ReduceL2" | "ReduceLogSum" | "ReduceLogSumExp" | "ReduceSumSquare" => reduce(&ctx, op)?,
@@ -180,7 +186,7 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
             let x = ctx.input(0)?;
             let axis = axis_index(ctx.attrs.int_or("axis", 0), x.dims.len())?;
             let keep = ctx.attrs.int_or("keepdims", 1) != 0;
-            vec![Tensor::new(
+            smallvec![Tensor::new(
                 dtype::INT64,
                 reduce_dims(&x.dims, &[axis], keep),
             )]
@@ -195,7 +201,10 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
                 .as_deref()
                 .ok_or("its output size depends on the values of its input, which are not known")?;
             let count = (0..data.len()).filter(|&i| data.get_f64(i) != 0.0).count() as u64;
-            vec![Tensor::new(dtype::INT64, vec![x.dims.len() as u64, count])]
+            smallvec![Tensor::new(
+                dtype::INT64,
+                smallvec![x.dims.len() as u64, count]
+            )]
         }
         "DepthToSpace" | "SpaceToDepth" => depth_space(&ctx, op)?,
         "OneHot" => {
@@ -206,7 +215,7 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
             let axis = axis_index(ctx.attrs.int_or("axis", -1), rank)?;
             let mut dims = indices.dims.clone();
             dims.insert(axis, depth);
-            vec![Tensor::new(ctx.input(2)?.dtype, dims)]
+            smallvec![Tensor::new(ctx.input(2)?.dtype, dims)]
         }
         _ => return Ok(None),
     };
@@ -233,7 +242,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn name(&self, index: usize) -> &str {
-        self.node.input.get(index).map_or("", String::as_str)
+        self.node.input.get(index).map_or("", Text::text)
     }
 
     /// The integer values of input `index`, which decide the output shape: `None` if the
@@ -303,7 +312,7 @@ pub(super) fn axis_index(axis: i64, rank: usize) -> Result<usize, String> {
     }
 }
 
-fn to_dims(values: &[i64], what: &str) -> Result<Vec<u64>, String> {
+fn to_dims(values: &[i64], what: &str) -> Result<Dims, String> {
     values
         .iter()
         .map(|&v| u64::try_from(v).map_err(|_| format!("{what} has the negative size {v}")))
@@ -318,7 +327,7 @@ fn checked_product(dims: &[u64]) -> Result<u64, String> {
     element_count(dims).ok_or_else(|| format!("the element count of {dims:?} overflows"))
 }
 
-fn unary(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn unary(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let mut out = Tensor::new(x.dtype, x.dims.clone());
     if let Some(data) = x.data.as_deref() {
@@ -352,16 +361,16 @@ fn unary(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
         };
         out.data = computed.map(Rc::new);
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn cast(x: &Tensor, to: i32) -> Vec<Tensor> {
+fn cast(x: &Tensor, to: i32) -> Outputs {
     let mut out = Tensor::new(to, x.dims.clone());
     out.data = x.data.as_deref().map(|data| Rc::new(data.cast(to)));
-    vec![out]
+    smallvec![out]
 }
 
-fn elementwise(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn elementwise(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let count = ctx.inputs.len();
     if count == 0 {
         return Err("it has no inputs".into());
@@ -382,7 +391,7 @@ fn elementwise(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
     let mut out = Tensor::new(code, dims);
     if ctx.all_known() && small(&out.dims) {
         let fmod = ctx.attrs.int_or("fmod", 0) != 0;
-        let mut acc: Option<(Data, Vec<u64>)> = None;
+        let mut acc: Option<(Data, Dims)> = None;
         for index in 0..count {
             let x = ctx.input(index)?;
             let data = x.data.as_deref().cloned().unwrap_or(Data::Int(Vec::new()));
@@ -407,7 +416,7 @@ fn elementwise(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
             out.data = Some(Rc::new(data.cast(code)));
         }
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
 /// `a op b` with broadcasting; `None` where the result is undefined (integer division by
@@ -483,7 +492,7 @@ fn binary_values(
     }
 }
 
-fn where_(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn where_(ctx: &Ctx) -> Result<Outputs, String> {
     let (c, x, y) = (ctx.input(0)?, ctx.input(1)?, ctx.input(2)?);
     let dims = broadcast_dims(&broadcast_dims(&c.dims, &x.dims)?, &y.dims)?;
     let mut out = Tensor::new(x.dtype, dims);
@@ -522,10 +531,10 @@ fn where_(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         };
         out.data = Some(Rc::new(data));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn batch_norm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn batch_norm(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     if x.dims.len() < 2 {
         return Err(format!(
@@ -534,15 +543,15 @@ fn batch_norm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         ));
     }
     let channels = x.dims[1];
-    let mut outputs = vec![x.clone()];
+    let mut outputs: Outputs = smallvec![x.clone()];
     outputs[0].data = None;
     for _ in 1..ctx.node.output.len() {
-        outputs.push(Tensor::new(x.dtype, vec![channels]));
+        outputs.push(Tensor::new(x.dtype, smallvec![channels]));
     }
     Ok(outputs)
 }
 
-fn layer_norm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn layer_norm(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axis = axis_index(ctx.attrs.int_or("axis", -1), x.dims.len())?;
     let mut stats = x.dims.clone();
@@ -551,7 +560,7 @@ fn layer_norm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         .attrs
         .int("stash_type")
         .map_or(dtype::FLOAT, |t| t as i32);
-    let mut outputs = vec![Tensor::new(x.dtype, x.dims.clone())];
+    let mut outputs = smallvec![Tensor::new(x.dtype, x.dims.clone())];
     for _ in 1..ctx.node.output.len() {
         outputs.push(Tensor::new(stash, stats.clone()));
     }
@@ -560,28 +569,28 @@ fn layer_norm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
 
 /// Per-axis window geometry shared by convolution and pooling.
 struct Window {
-    kernel: Vec<u64>,
-    strides: Vec<u64>,
-    dilations: Vec<u64>,
-    pads: Vec<i64>,
+    kernel: Dims,
+    strides: Dims,
+    dilations: Dims,
+    pads: SmallVec<[i64; 6]>,
     auto_pad: String,
 }
 
 impl Window {
-    fn read(ctx: &Ctx, kernel: Vec<u64>) -> Result<Window, String> {
+    fn read(ctx: &Ctx, kernel: Dims) -> Result<Window, String> {
         let n = kernel.len();
-        let list = |name: &str, default: i64, len: usize| -> Result<Vec<i64>, String> {
+        let list = |name: &str, default: i64, len: usize| -> Result<SmallVec<[i64; 6]>, String> {
             match ctx.attrs.ints(name) {
-                Some(values) if values.len() == len => Ok(values.to_vec()),
-                Some([]) => Ok(vec![default; len]),
+                Some(values) if values.len() == len => Ok(SmallVec::from_slice(values)),
+                Some([]) => Ok(smallvec![default; len]),
                 Some(values) => Err(format!(
                     "attribute '{name}' has {} values; {len} expected",
                     values.len()
                 )),
-                None => Ok(vec![default; len]),
+                None => Ok(smallvec![default; len]),
             }
         };
-        let positive = |name: &str| -> Result<Vec<u64>, String> {
+        let positive = |name: &str| -> Result<Dims, String> {
             list(name, 1, n)?
                 .into_iter()
                 .map(|v| {
@@ -608,9 +617,9 @@ impl Window {
     }
 
     /// Output sizes of the spatial axes `spatial`.
-    fn output(&self, spatial: &[u64], ceil_mode: bool) -> Result<Vec<u64>, String> {
+    fn output(&self, spatial: &[u64], ceil_mode: bool) -> Result<Dims, String> {
         let n = self.kernel.len();
-        let mut out = Vec::with_capacity(n);
+        let mut out = Dims::with_capacity(n);
         for (axis, &input) in spatial.iter().enumerate().take(n) {
             let stride = self.strides[axis];
             let effective = (self.kernel[axis] - 1)
@@ -647,7 +656,7 @@ impl Window {
     }
 }
 
-fn conv(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn conv(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let w = ctx.input(1)?;
     if x.dims.len() < 3 || w.dims.len() != x.dims.len() {
@@ -672,7 +681,7 @@ fn conv(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     }
     let kernel = match ctx.attrs.ints("kernel_shape") {
         Some(k) => to_dims(k, "attribute 'kernel_shape'")?,
-        None => w.dims[2..].to_vec(),
+        None => Dims::from_slice(&w.dims[2..]),
     };
     if kernel.len() != x.dims.len() - 2 || kernel.contains(&0) {
         return Err(format!(
@@ -681,12 +690,12 @@ fn conv(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         ));
     }
     let window = Window::read(ctx, kernel)?;
-    let mut dims = vec![x.dims[0], w.dims[0]];
+    let mut dims: Dims = smallvec![x.dims[0], w.dims[0]];
     dims.extend(window.output(&x.dims[2..], false)?);
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims)])
 }
 
-fn conv_transpose(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn conv_transpose(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let w = ctx.input(1)?;
     if x.dims.len() < 3 || w.dims.len() != x.dims.len() {
@@ -702,14 +711,14 @@ fn conv_transpose(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     let n = x.dims.len() - 2;
     let kernel = match ctx.attrs.ints("kernel_shape") {
         Some(k) => to_dims(k, "attribute 'kernel_shape'")?,
-        None => w.dims[2..].to_vec(),
+        None => Dims::from_slice(&w.dims[2..]),
     };
     let window = Window::read(ctx, kernel)?;
     let mut dims = vec![x.dims[0], w.dims[1].saturating_mul(group)];
     if let Some(shape) = ctx.attrs.ints("output_shape") {
         let shape = to_dims(shape, "attribute 'output_shape'")?;
         dims.extend(shape.iter().rev().take(n).rev());
-        return Ok(vec![Tensor::new(x.dtype, dims)]);
+        return Ok(smallvec![Tensor::new(x.dtype, dims.into())]);
     }
     let output_padding = ctx
         .attrs
@@ -733,10 +742,10 @@ fn conv_transpose(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
             u64::try_from(size).map_err(|_| format!("spatial axis {axis}: output size {size}"))?,
         );
     }
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims.into())])
 }
 
-fn pool(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn pool(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     if x.dims.len() < 3 {
         return Err(format!(
@@ -757,16 +766,16 @@ fn pool(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
     }
     let window = Window::read(ctx, kernel)?;
     let ceil_mode = ctx.attrs.int_or("ceil_mode", 0) != 0;
-    let mut dims = x.dims[..2].to_vec();
+    let mut dims = Dims::from_slice(&x.dims[..2]);
     dims.extend(window.output(&x.dims[2..], ceil_mode)?);
-    let mut outputs = vec![Tensor::new(x.dtype, dims.clone())];
+    let mut outputs = smallvec![Tensor::new(x.dtype, dims.clone())];
     if op == "MaxPool" && ctx.node.output.len() > 1 {
         outputs.push(Tensor::new(dtype::INT64, dims));
     }
     Ok(outputs)
 }
 
-fn gemm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn gemm(ctx: &Ctx) -> Result<Outputs, String> {
     let (a, b) = (ctx.input(0)?, ctx.input(1)?);
     if a.dims.len() != 2 || b.dims.len() != 2 {
         return Err(format!(
@@ -790,7 +799,7 @@ fn gemm(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
             a.dims, b.dims
         ));
     }
-    Ok(vec![Tensor::new(a.dtype, vec![m, n])])
+    Ok(smallvec![Tensor::new(a.dtype, smallvec![m, n])])
 }
 
 /// Numpy `matmul` shape rule.
@@ -827,13 +836,13 @@ pub(super) fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
 }
 
 /// The same values under new dimensions (Reshape, Flatten, Squeeze, Unsqueeze).
-fn relabel(x: &Tensor, dims: Vec<u64>) -> Vec<Tensor> {
+fn relabel(x: &Tensor, dims: Dims) -> Outputs {
     let mut out = Tensor::new(x.dtype, dims);
     out.data = x.data.clone();
-    vec![out]
+    smallvec![out]
 }
 
-fn flatten(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn flatten(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len();
     let axis = ctx.attrs.int_or("axis", 1);
@@ -845,14 +854,14 @@ fn flatten(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         ));
     }
     let axis = axis as usize;
-    let dims = vec![
+    let dims = smallvec![
         checked_product(&x.dims[..axis])?,
         checked_product(&x.dims[axis..])?,
     ];
     Ok(relabel(x, dims))
 }
 
-fn reshape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn reshape(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let target = if ctx.opset >= 5 {
         ctx.const_ints(1, "target shape")?
@@ -865,7 +874,7 @@ fn reshape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     };
     let allow_zero = ctx.attrs.int_or("allowzero", 0) != 0;
     let total = checked_product(&x.dims)?;
-    let mut dims = Vec::with_capacity(target.len());
+    let mut dims = Dims::with_capacity(target.len());
     let mut inferred = None;
     for (axis, &value) in target.iter().enumerate() {
         match value {
@@ -902,7 +911,7 @@ fn reshape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     Ok(relabel(x, dims))
 }
 
-fn squeeze(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn squeeze(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axes = ctx.ints_input_or_attr(1, "axes", 13)?;
     let dims = match axes {
@@ -930,7 +939,7 @@ fn squeeze(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     Ok(relabel(x, dims))
 }
 
-fn unsqueeze(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn unsqueeze(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axes = ctx
         .ints_input_or_attr(1, "axes", 13)?
@@ -947,17 +956,17 @@ fn unsqueeze(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     let dims = inserted
         .iter()
         .map(|&new| if new { Some(1) } else { source.next().copied() })
-        .collect::<Option<Vec<u64>>>()
+        .collect::<Option<Dims>>()
         .ok_or("axes do not fit the input rank")?;
     Ok(relabel(x, dims))
 }
 
-fn transpose(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn transpose(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len();
     let perm = permutation(ctx.attrs.ints("perm"), rank)?;
     let dims: Vec<u64> = perm.iter().map(|&axis| x.dims[axis]).collect();
-    let mut out = Tensor::new(x.dtype, dims.clone());
+    let mut out = Tensor::new(x.dtype, Dims::from_slice(&dims));
     if let Some(data) = x.data.as_deref() {
         let in_strides = strides(&x.dims);
         let indices = index_map(&dims, |position| {
@@ -969,7 +978,7 @@ fn transpose(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         });
         out.data = Some(Rc::new(data.select(&indices)));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
 /// The `perm` attribute checked to be a permutation of `0..rank` (default: reversed axes).
@@ -1010,7 +1019,7 @@ fn index_map(dims: &[u64], mut f: impl FnMut(&[u64]) -> usize) -> Vec<usize> {
     out
 }
 
-fn expand(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn expand(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let shape = ctx
         .const_ints(1, "target shape")?
@@ -1023,10 +1032,10 @@ fn expand(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     {
         out.data = Some(Rc::new(data.select(&broadcast_indices(&x.dims, &out.dims))));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn tile(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn tile(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let repeats = ctx
         .const_ints(1, "repeats")?
@@ -1045,7 +1054,7 @@ fn tile(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         .zip(&repeats)
         .map(|(&d, &r)| d.checked_mul(r).ok_or("size overflows"))
         .collect::<Result<Vec<u64>, _>>()?;
-    let mut out = Tensor::new(x.dtype, dims.clone());
+    let mut out = Tensor::new(x.dtype, Dims::from_slice(&dims));
     if let Some(data) = x.data.as_deref()
         && small(&dims)
     {
@@ -1059,10 +1068,10 @@ fn tile(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         });
         out.data = Some(Rc::new(data.select(&indices)));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn concat(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn concat(ctx: &Ctx) -> Result<Outputs, String> {
     let first = ctx.input(0)?;
     let rank = first.dims.len();
     let axis = axis_index(
@@ -1124,16 +1133,16 @@ fn concat(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         };
         out.data = Some(Rc::new(joined));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn split(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn split(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axis = axis_index(ctx.attrs.int_or("axis", 0), x.dims.len())?;
     let size = x.dims[axis];
     let outputs = ctx.node.output.len();
     let sizes: Vec<u64> = match ctx.ints_input_or_attr(1, "split", 13)? {
-        Some(split) if !split.is_empty() => to_dims(&split, "the split sizes")?,
+        Some(split) if !split.is_empty() => to_dims(&split, "the split sizes")?.to_vec(),
         _ => {
             let parts = ctx
                 .attrs
@@ -1168,7 +1177,7 @@ fn split(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         .collect())
 }
 
-fn slice(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn slice(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len();
     let (starts, ends, axes, steps) = if ctx.opset >= 10 {
@@ -1250,16 +1259,16 @@ fn slice(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         });
         out.data = Some(Rc::new(data.select(&indices)));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn gather(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn gather(ctx: &Ctx) -> Result<Outputs, String> {
     let (x, indices) = (ctx.input(0)?, ctx.input(1)?);
     let axis = axis_index(ctx.attrs.int_or("axis", 0), x.dims.len())?;
     let mut dims = x.dims[..axis].to_vec();
     dims.extend_from_slice(&indices.dims);
     dims.extend_from_slice(&x.dims[axis + 1..]);
-    let mut out = Tensor::new(x.dtype, dims.clone());
+    let mut out = Tensor::new(x.dtype, Dims::from_slice(&dims));
     if let (Some(data), Some(picks)) = (x.data.as_deref(), indices.ints())
         && small(&dims)
     {
@@ -1293,10 +1302,10 @@ fn gather(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         });
         out.data = Some(Rc::new(data.select(&selection)));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn gather_nd(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn gather_nd(ctx: &Ctx) -> Result<Outputs, String> {
     let (x, indices) = (ctx.input(0)?, ctx.input(1)?);
     let batch = ctx.attrs.int_or("batch_dims", 0).max(0) as usize;
     let last = *indices
@@ -1311,10 +1320,10 @@ fn gather_nd(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     }
     let mut dims = indices.dims[..indices.dims.len() - 1].to_vec();
     dims.extend_from_slice(&x.dims[batch + last..]);
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims.into())])
 }
 
-fn shape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn shape(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len() as i64;
     let clamp = |v: i64| {
@@ -1330,49 +1339,49 @@ fn shape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         .iter()
         .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
         .collect();
-    let mut out = Tensor::new(dtype::INT64, vec![values.len() as u64]);
+    let mut out = Tensor::new(dtype::INT64, smallvec![values.len() as u64]);
     out.data = Some(Rc::new(Data::Int(values)));
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn constant(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn constant(ctx: &Ctx) -> Result<Outputs, String> {
     let attrs = ctx.attrs;
     let tensor = if let Some(proto) = attrs.tensor("value") {
         tensor_from_proto(proto).map_err(|e| format!("attribute 'value': {e}"))?
     } else if let Some(v) = attrs.float("value_float") {
-        Tensor::new(dtype::FLOAT, Vec::new()).with_data(Data::Float(vec![f64::from(v)]))
+        Tensor::new(dtype::FLOAT, Dims::new()).with_data(Data::Float(vec![f64::from(v)]))
     } else if let Some(v) = attrs.floats("value_floats") {
-        Tensor::new(dtype::FLOAT, vec![v.len() as u64])
+        Tensor::new(dtype::FLOAT, smallvec![v.len() as u64])
             .with_data(Data::Float(v.iter().map(|&x| f64::from(x)).collect()))
     } else if let Some(v) = attrs.int("value_int") {
-        Tensor::new(dtype::INT64, Vec::new()).with_data(Data::Int(vec![v]))
+        Tensor::new(dtype::INT64, Dims::new()).with_data(Data::Int(vec![v]))
     } else if let Some(v) = attrs.ints("value_ints") {
-        Tensor::new(dtype::INT64, vec![v.len() as u64]).with_data(Data::Int(v.to_vec()))
+        Tensor::new(dtype::INT64, smallvec![v.len() as u64]).with_data(Data::Int(v.to_vec()))
     } else if attrs.has("value_string") {
-        Tensor::new(8, Vec::new())
+        Tensor::new(8, Dims::new())
     } else if let Some(attribute) = ctx
         .node
         .attribute
         .iter()
-        .find(|a| a.name.as_deref() == Some("value_strings"))
+        .find(|a| a.name.as_deref() == Some(b"value_strings".as_slice()))
     {
-        Tensor::new(8, vec![attribute.strings.len() as u64])
+        Tensor::new(8, smallvec![attribute.strings.len() as u64])
     } else {
         return Err("it has no value attribute this importer reads (value, value_float(s), value_int(s), value_string(s))".into());
     };
-    Ok(vec![tensor])
+    Ok(smallvec![tensor])
 }
 
-fn constant_of_shape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn constant_of_shape(ctx: &Ctx) -> Result<Outputs, String> {
     let shape = ctx
         .const_ints(0, "shape")?
         .ok_or("input 0 (the shape) is missing")?;
     let dims = to_dims(&shape, "the shape")?;
     let fill = match ctx.attrs.tensor("value") {
         Some(proto) => tensor_from_proto(proto).map_err(|e| format!("attribute 'value': {e}"))?,
-        None => Tensor::new(dtype::FLOAT, vec![1]).with_data(Data::Float(vec![0.0])),
+        None => Tensor::new(dtype::FLOAT, smallvec![1]).with_data(Data::Float(vec![0.0])),
     };
-    let mut out = Tensor::new(fill.dtype, dims.clone());
+    let mut out = Tensor::new(fill.dtype, Dims::from_slice(&dims));
     if let Some(data) = fill.data.as_deref()
         && data.len() == 1
         && small(&dims)
@@ -1381,10 +1390,10 @@ fn constant_of_shape(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
             data.select(&vec![0; checked_product(&dims)? as usize]),
         ));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn range(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn range(ctx: &Ctx) -> Result<Outputs, String> {
     let scalar = |index: usize, what: &str| -> Result<f64, String> {
         let x = ctx.input(index)?;
         match x.data.as_deref() {
@@ -1410,7 +1419,7 @@ fn range(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     }
     let count = count as u64;
     let code = ctx.input(0)?.dtype;
-    let mut out = Tensor::new(code, vec![count]);
+    let mut out = Tensor::new(code, smallvec![count]);
     if count <= VALUE_LIMIT {
         let data = match ctx.input(0)?.data.as_deref() {
             Some(Data::Int(_)) => Data::Int(
@@ -1422,10 +1431,10 @@ fn range(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         };
         out.data = Some(Rc::new(data));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn reduce_dims(dims: &[u64], axes: &[usize], keep: bool) -> Vec<u64> {
+fn reduce_dims(dims: &[u64], axes: &[usize], keep: bool) -> Dims {
     dims.iter()
         .enumerate()
         .filter_map(|(axis, &d)| match (axes.contains(&axis), keep) {
@@ -1466,7 +1475,7 @@ pub(super) fn reduce_axes_input_since(op: &str) -> i64 {
     if op == "ReduceSum" { 13 } else { 18 }
 }
 
-fn reduce(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn reduce(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let input = if ctx.opset >= reduce_axes_input_since(op) {
         ctx.const_ints(1, "axes")?
@@ -1475,10 +1484,10 @@ fn reduce(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
     };
     let keep = ctx.attrs.int_or("keepdims", 1) != 0;
     let Some(axes) = reduce_axes(ctx.attrs, input, x.dims.len())? else {
-        return Ok(vec![x.clone()]);
+        return Ok(smallvec![x.clone()]);
     };
     let dims = reduce_dims(&x.dims, &axes, keep);
-    let mut out = Tensor::new(x.dtype, dims.clone());
+    let mut out = Tensor::new(x.dtype, Dims::from_slice(&dims));
     if let Some(data) = x.data.as_deref() {
         let kept = reduce_dims(&x.dims, &axes, true);
         let kept_strides = strides(&kept);
@@ -1501,7 +1510,7 @@ fn reduce(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
             "ReduceProd" => (1.0, |a, b| a * b),
             "ReduceMax" => (f64::NEG_INFINITY, f64::max),
             "ReduceMin" => (f64::INFINITY, f64::min),
-            _ => return Ok(vec![out]),
+            _ => return Ok(smallvec![out]),
         };
         let mut acc = vec![init; slots];
         for (i, &t) in targets.iter().enumerate() {
@@ -1513,10 +1522,10 @@ fn reduce(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
         }
         out.data = Some(Rc::new(Data::Float(acc).cast(x.dtype)));
     }
-    Ok(vec![out])
+    Ok(smallvec![out])
 }
 
-fn pad(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn pad(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len();
     let pads = if ctx.opset >= 11 {
@@ -1549,7 +1558,7 @@ fn pad(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
         dims[axis] =
             u64::try_from(size).map_err(|_| format!("axis {axis} would have the size {size}"))?;
     }
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims)])
 }
 
 /// A float-valued input that may be absent or empty (Resize's `scales`).
@@ -1567,7 +1576,7 @@ fn optional_floats(ctx: &Ctx, index: usize, what: &str) -> Result<Option<Vec<f64
     }
 }
 
-fn resize(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn resize(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let rank = x.dims.len();
     let (scales_index, sizes_index) = match (op, ctx.opset) {
@@ -1602,7 +1611,7 @@ fn resize(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
         for (&axis, &size) in axes.iter().zip(&sizes) {
             dims[axis] = u64::try_from(size).map_err(|_| format!("size {size} is negative"))?;
         }
-        return Ok(vec![Tensor::new(x.dtype, dims)]);
+        return Ok(smallvec![Tensor::new(x.dtype, dims)]);
     }
     let scales = if op == "Upsample" && ctx.opset < 9 {
         ctx.attrs
@@ -1622,10 +1631,10 @@ fn resize(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
         }
         dims[axis] = size as u64;
     }
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims)])
 }
 
-fn topk(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
+fn topk(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axis = axis_index(ctx.attrs.int_or("axis", -1), x.dims.len())?;
     let k = if ctx.opset >= 10 {
@@ -1636,13 +1645,13 @@ fn topk(ctx: &Ctx) -> Result<Vec<Tensor>, String> {
     let k = u64::try_from(k).map_err(|_| format!("k is {k}"))?;
     let mut dims = x.dims.clone();
     dims[axis] = k.min(dims[axis]);
-    Ok(vec![
+    Ok(smallvec![
         Tensor::new(x.dtype, dims.clone()),
         Tensor::new(dtype::INT64, dims),
     ])
 }
 
-fn depth_space(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
+fn depth_space(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let block = ctx
         .attrs
@@ -1669,19 +1678,20 @@ fn depth_space(ctx: &Ctx, op: &str) -> Result<Vec<Tensor>, String> {
         }
         vec![n, c * square, h / block, w / block]
     };
-    Ok(vec![Tensor::new(x.dtype, dims)])
+    Ok(smallvec![Tensor::new(x.dtype, dims.into())])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::onnx::proto::{AttributeProto, NodeProto};
+    use crate::import::onnx::read::AttributeProto;
+    use prost::bytes::Bytes;
 
     fn node(op: &str, inputs: usize, attributes: Vec<AttributeProto>) -> NodeProto {
         NodeProto {
-            op_type: Some(op.into()),
-            input: (0..inputs).map(|i| format!("in{i}")).collect(),
-            output: vec!["out".into()],
+            op_type: Some(Bytes::copy_from_slice(op.as_bytes())),
+            input: (0..inputs).map(|i| Bytes::from(format!("in{i}"))).collect(),
+            output: vec![Bytes::from_static(b"out")],
             attribute: attributes,
             ..NodeProto::default()
         }
@@ -1689,7 +1699,7 @@ mod tests {
 
     fn ints_attr(name: &str, values: &[i64]) -> AttributeProto {
         AttributeProto {
-            name: Some(name.into()),
+            name: Some(Bytes::copy_from_slice(name.as_bytes())),
             ints: values.to_vec(),
             ..AttributeProto::default()
         }
@@ -1697,24 +1707,24 @@ mod tests {
 
     fn int_attr(name: &str, value: i64) -> AttributeProto {
         AttributeProto {
-            name: Some(name.into()),
+            name: Some(Bytes::copy_from_slice(name.as_bytes())),
             i: Some(value),
             ..AttributeProto::default()
         }
     }
 
     fn activation(dims: &[u64]) -> Tensor {
-        Tensor::new(dtype::FLOAT, dims.to_vec())
+        Tensor::new(dtype::FLOAT, Dims::from_slice(dims))
     }
 
     fn ints(values: &[i64]) -> Tensor {
-        let mut t = Tensor::new(dtype::INT64, vec![values.len() as u64])
+        let mut t = Tensor::new(dtype::INT64, smallvec![values.len() as u64])
             .with_data(Data::Int(values.to_vec()));
         t.is_static = true;
         t
     }
 
-    fn run(n: &NodeProto, opset: i64, inputs: &[&Tensor]) -> Result<Vec<Tensor>, String> {
+    fn run(n: &NodeProto, opset: i64, inputs: &[&Tensor]) -> Result<Outputs, String> {
         let inputs: Vec<Option<&Tensor>> = inputs.iter().map(|&t| Some(t)).collect();
         infer(n, opset, &inputs).map(|o| o.expect("a supported op"))
     }
@@ -1736,7 +1746,7 @@ mod tests {
             &[&activation(&[1, 3, 224, 224]), &activation(&[64, 3, 7, 7])],
         )
         .unwrap();
-        assert_eq!(out[0].dims, vec![1, 64, 112, 112]);
+        assert_eq!(out[0].dims.as_slice(), [1, 64, 112, 112]);
         let bad = run(
             &n,
             17,
@@ -1759,7 +1769,7 @@ mod tests {
             &[&activation(&[1, 8, 112, 112])],
         )
         .unwrap();
-        assert_eq!(floor[0].dims, vec![1, 8, 55, 55]);
+        assert_eq!(floor[0].dims.as_slice(), [1, 8, 55, 55]);
         attributes.push(int_attr("ceil_mode", 1));
         let ceil = run(
             &node("MaxPool", 1, attributes),
@@ -1767,7 +1777,7 @@ mod tests {
             &[&activation(&[1, 8, 112, 112])],
         )
         .unwrap();
-        assert_eq!(ceil[0].dims, vec![1, 8, 56, 56]);
+        assert_eq!(ceil[0].dims.as_slice(), [1, 8, 56, 56]);
     }
 
     #[test]
@@ -1801,7 +1811,10 @@ mod tests {
             &[&x, &ints(&[0, 8, 7, -1])],
         )
         .unwrap();
-        assert_eq!(reshaped[0].dims, vec![1, 8, 7, 96 * 56 * 56 / (8 * 7)]);
+        assert_eq!(
+            reshaped[0].dims.as_slice(),
+            [1, 8, 7, 96 * 56 * 56 / (8 * 7)]
+        );
         let sliced = run(
             &node("Slice", 4, vec![]),
             17,
@@ -1839,9 +1852,9 @@ mod tests {
     #[test]
     fn matmul_broadcasts_batches() {
         let out = matmul(&activation(&[64, 3, 49, 32]), &activation(&[64, 3, 32, 49])).unwrap();
-        assert_eq!(out.dims, vec![64, 3, 49, 49]);
+        assert_eq!(out.dims.as_slice(), [64, 3, 49, 49]);
         let out = matmul(&activation(&[1, 196, 384]), &activation(&[384, 1536])).unwrap();
-        assert_eq!(out.dims, vec![1, 196, 1536]);
+        assert_eq!(out.dims.as_slice(), [1, 196, 1536]);
         assert!(matmul(&activation(&[2, 3]), &activation(&[4, 5])).is_err());
     }
 
@@ -1854,9 +1867,9 @@ mod tests {
             &[&x],
         )
         .unwrap();
-        assert_eq!(old[0].dims, vec![1, 8]);
+        assert_eq!(old[0].dims.as_slice(), [1, 8]);
         let new = run(&node("Squeeze", 2, vec![]), 13, &[&x, &ints(&[-1, -2])]).unwrap();
-        assert_eq!(new[0].dims, vec![1, 8]);
+        assert_eq!(new[0].dims.as_slice(), [1, 8]);
         let mean = run(
             &node(
                 "ReduceMean",
@@ -1867,13 +1880,13 @@ mod tests {
             &[&activation(&[1, 8, 7, 7])],
         )
         .unwrap();
-        assert_eq!(mean[0].dims, vec![1, 8]);
+        assert_eq!(mean[0].dims.as_slice(), [1, 8]);
         let mean = run(
             &node("ReduceMean", 2, vec![]),
             18,
             &[&activation(&[1, 8, 7, 7]), &ints(&[-1])],
         )
         .unwrap();
-        assert_eq!(mean[0].dims, vec![1, 8, 7, 1]);
+        assert_eq!(mean[0].dims.as_slice(), [1, 8, 7, 1]);
     }
 }

@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use foldhash::{HashMap, HashMapExt};
+use smallvec::{SmallVec, smallvec};
 
 use super::einsum::Equation;
 use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
 use super::model::{Attributes, Index, Model, declared_shape, node_label};
-use super::proto::NodeProto;
+use super::read::{NodeProto, Text};
 use super::report::{ImportReport, OpCounts};
-use super::value::{Tensor, element_count, tensor_from_proto};
+use super::value::{Dims, Tensor, element_count, tensor_from_proto};
 use crate::error::{Error, Result};
 use crate::graph::{Node, Op, Shape};
 
@@ -106,14 +107,14 @@ fn declared_shapes(model: &Model, index: &Index) -> HashMap<u32, (i32, Vec<Optio
         .value_info
         .iter()
         .chain(&model.graph.output)
-        .filter_map(|info| Some((index.id(info.name.as_deref()?)?, declared_shape(info)?)))
+        .filter_map(|info| Some((index.id(info.name.as_ref()?.text())?, declared_shape(info)?)))
         .collect()
 }
 
 fn op_key(node: &NodeProto) -> String {
-    let op = node.op_type.as_deref().unwrap_or("");
-    match node.domain.as_deref() {
-        Some(domain) if !domain.is_empty() && domain != "ai.onnx" => format!("{domain}:{op}"),
+    let op = node.op_type.text();
+    match node.domain.text() {
+        domain if !domain.is_empty() && domain != "ai.onnx" => format!("{domain}:{op}"),
         _ => op.to_owned(),
     }
 }
@@ -173,14 +174,14 @@ impl<'m> Lowerer<'m> {
         Site {
             node: &self.model.graph.node[position],
             position,
-            inputs: &self.index.inputs[position],
-            outputs: &self.index.outputs[position],
+            inputs: self.index.inputs(position),
+            outputs: self.index.outputs(position),
         }
     }
 
     fn read_initializers(&mut self) -> Result<()> {
         for proto in &self.model.graph.initializer {
-            let name = proto.name.as_deref().unwrap_or("");
+            let name = proto.name.text();
             let tensor = tensor_from_proto(proto)
                 .map_err(|e| Error::parse(format!("ONNX model: initializer '{name}': {e}")))?;
             let id = self.id_of(name);
@@ -193,7 +194,7 @@ impl<'m> Lowerer<'m> {
         let mut first = true;
         let mut any = false;
         for info in &self.model.graph.input {
-            let name = info.name.as_deref().unwrap_or("");
+            let name = info.name.text();
             let id = self.id_of(name);
             if self.tensors[id].is_some() {
                 continue; // an initializer listed as an input (IR < 4): a weight, not data
@@ -238,7 +239,7 @@ impl<'m> Lowerer<'m> {
                 "",
             ));
             self.acts[id] = Some(Act { draft, axis });
-            self.tensors[id] = Some(Tensor::new(code, dims));
+            self.tensors[id] = Some(Tensor::new(code, dims.into()));
             any = true;
         }
         if !any {
@@ -267,7 +268,7 @@ impl<'m> Lowerer<'m> {
                 } else {
                     dims[0]
                 };
-                let rest: Vec<u64> = (1..dims.len())
+                let rest: SmallVec<[u64; 6]> = (1..dims.len())
                     .filter(|&a| a != axis)
                     .map(|a| dims[a])
                     .collect();
@@ -301,7 +302,7 @@ impl<'m> Lowerer<'m> {
     ) -> Result<()> {
         let site = self.site(position);
         let node = site.node;
-        let op = node.op_type.as_deref().unwrap_or("");
+        let op = node.op_type.text();
         let mut inputs: Vec<Option<&Tensor>> = Vec::with_capacity(site.inputs.len());
         let mut unresolved: Vec<(usize, usize, Rc<str>)> = Vec::new();
         for (slot, &id) in site.inputs.iter().enumerate() {
@@ -340,7 +341,7 @@ impl<'m> Lowerer<'m> {
         let inferred = if scatter_updates && !unresolved.is_empty() {
             // Scattering writes into input 0 and keeps its shape, whatever the updates' shape.
             let data = inputs[0].ok_or_else(|| Error::parse("required input 0 is missing"))?;
-            Ok(Some(vec![Tensor::new(data.dtype, data.dims.clone())]))
+            Ok(Some(smallvec![Tensor::new(data.dtype, data.dims.clone())]))
         } else {
             infer::infer(node, self.model.opset, &inputs)
         };
@@ -363,8 +364,8 @@ impl<'m> Lowerer<'m> {
             };
             match declared.get(&id) {
                 Some((code, dims)) if dims.iter().all(Option::is_some) => {
-                    let dims = dims.iter().map(|d| d.unwrap_or(0) as u64).collect();
-                    outputs.resize_with(slot, || Tensor::new(0, Vec::new()));
+                    let dims: Dims = dims.iter().map(|d| d.unwrap_or(0) as u64).collect();
+                    outputs.resize_with(slot, || Tensor::new(0, Dims::new()));
                     outputs.push(Tensor::new(*code, dims));
                 }
                 _ if ruled => break, // an optional output the rule does not define
@@ -416,11 +417,9 @@ impl<'m> Lowerer<'m> {
                     constant,
                     reduces_last_axis,
                 } = *mapped;
-                let name = node
-                    .name
-                    .as_deref()
+                let name = Some(node.name.text())
                     .filter(|n| !n.is_empty())
-                    .or_else(|| node.output.first().map(String::as_str))
+                    .or_else(|| node.output.first().map(Text::text))
                     .unwrap_or("");
                 let mut draft = Draft::new(cg.with_name(name), inputs, op);
                 draft.members = vec![position];
@@ -445,7 +444,7 @@ impl<'m> Lowerer<'m> {
         self.fates[site.position] = Fate::Folded;
     }
 
-    fn store(&mut self, site: Site, outputs: Vec<Tensor>) {
+    fn store(&mut self, site: Site, outputs: infer::Outputs) {
         for (&id, tensor) in site.outputs.iter().zip(outputs) {
             if let Some(id) = id {
                 self.tensors[id as usize] = Some(tensor);
@@ -471,9 +470,9 @@ impl<'m> Lowerer<'m> {
     /// Decides what one node with at least one activation input becomes.
     fn lower_node(&self, site: Site, outputs: &[Tensor]) -> std::result::Result<Lowering, String> {
         let node = site.node;
-        let op = node.op_type.as_deref().unwrap_or("");
+        let op = node.op_type.text();
         let attrs = Attributes(&node.attribute);
-        let acts: Vec<(usize, Act, &Tensor)> = (0..site.inputs.len())
+        let acts: SmallVec<[(usize, Act, &Tensor); 4]> = (0..site.inputs.len())
             .filter_map(|i| self.act(site, i).map(|(a, t)| (i, a, t)))
             .collect();
         let out = outputs.first().ok_or("it has no output")?;
@@ -482,7 +481,7 @@ impl<'m> Lowerer<'m> {
                 "it reads data-dependent tensors that no traced activation produces".into(),
             );
         }
-        let default_domain = matches!(node.domain.as_deref(), None | Some("" | "ai.onnx"));
+        let default_domain = matches!(node.domain.text(), "" | "ai.onnx");
         let (first_index, first, first_tensor) = acts[0];
         let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
         let unknown =
@@ -716,7 +715,7 @@ impl<'m> Lowerer<'m> {
             .map(|t| t.dims.clone())
             .unwrap_or_default();
         let op = Op::Unknown(op_key(site.node));
-        let cg = Node::new(op, input, output).with_weight_shape(weight);
+        let cg = Node::new(op, input, output).with_weight_shape(weight.to_vec());
         let sources = acts.iter().map(|(_, a, _)| a.draft).collect();
         Ok(Lowering::map(cg, sources, axis))
     }
@@ -743,14 +742,11 @@ impl<'m> Lowerer<'m> {
             let values = attrs
                 .ints(name)
                 .filter(|v| !v.is_empty())
-                .map(<[i64]>::to_vec)
-                .unwrap_or(vec![1; spatial]);
-            to_pair(&values, name)
+                .unwrap_or(&[1, 1][..spatial]);
+            to_pair(values, name)
         };
-        let kernel = to_pair(
-            &w.dims[2..].iter().map(|&d| d as i64).collect::<Vec<_>>(),
-            "kernel",
-        )?;
+        let kernel: SmallVec<[i64; 2]> = w.dims[2..].iter().map(|&d| d as i64).collect();
+        let kernel = to_pair(&kernel, "kernel")?;
         let groups = u32::try_from(attrs.int_or("group", 1))
             .map_err(|_| "attribute 'group' is out of range")?;
         let input = self.cg_shape(&x.dims, 1)?;
@@ -879,7 +875,7 @@ impl<'m> Lowerer<'m> {
 
     fn add_outputs(&mut self) -> Result<()> {
         for info in &self.model.graph.output {
-            let name = info.name.as_deref().unwrap_or("");
+            let name = info.name.text();
             let id = self.id_of(name);
             let Some(tensor) = self.tensors.get(id).and_then(Option::as_ref) else {
                 if self.unresolved.get(id).is_some_and(Option::is_some) {
@@ -1220,12 +1216,9 @@ impl<'m> Lowerer<'m> {
         let onnx_nodes = &self.model.graph.node;
         let key = |position: usize| {
             let node = &onnx_nodes[position];
-            (
-                node.domain.as_deref().unwrap_or(""),
-                node.op_type.as_deref().unwrap_or(""),
-            )
+            (node.domain.text(), node.op_type.text())
         };
-        let mut counts: HashMap<(&str, &str), OpCounts> = HashMap::new();
+        let mut counts: HashMap<(&str, &str), OpCounts> = HashMap::with_capacity(64);
         for (position, fate) in self.fates.iter().enumerate() {
             if *fate == Fate::Folded {
                 counts.entry(key(position)).or_default().folded += 1;

@@ -1,9 +1,11 @@
 //! ONNX models as computation graphs: structure and shapes only, weights never loaded.
 //!
 //! # What is read
-//! The protobuf is decoded with types generated from the vendored `proto/onnx.proto`.
+//! The protobuf is decoded with types generated from `proto/onnx_read.proto`, the subset of
+//! the vendored `proto/onnx.proto` that import reads (strings as slices of the buffer).
 //! Initializers contribute their element type and `dims`; their values are read only when
-//! stored inline and small (shape constants); external data files are never opened. The
+//! stored inline and small (shape constants); external data files are never opened, and a
+//! file's large inline values are not even read (`skim.rs`). The
 //! graph input's shape must be fixed, except a symbolic batch axis 0, which is read as 1.
 //!
 //! # Shapes
@@ -62,14 +64,16 @@ mod infer;
 mod lower;
 mod model;
 pub mod proto;
+mod read;
 mod report;
+mod skim;
 #[cfg(test)]
 mod tests;
 mod value;
 mod wire;
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use prost::bytes::{Buf, Bytes};
@@ -139,9 +143,7 @@ pub fn graph_from_onnx_file_with(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    // Owned by `Bytes`, the file's inline weights (most of a file that has them) are never
-    // copied while decoding.
-    let bytes = Bytes::from(read_model_file_with(path, &options.limits)?);
+    let bytes = Bytes::from(read_model_structure(path, &options.limits)?);
     graph_from_buffer(bytes, options)
         .map_err(|error| error.context(format!("in {}", path.display())))
 }
@@ -156,7 +158,7 @@ pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Ve
         .names
         .into_iter()
         .zip(lowered.tensors)
-        .filter_map(|(name, tensor)| Some((name.to_owned(), tensor?.dims)))
+        .filter_map(|(name, tensor)| Some((name.to_owned(), tensor?.dims.to_vec())))
         .collect())
 }
 
@@ -166,27 +168,64 @@ pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     read_model_file_with(path, &Limits::DEFAULT)
 }
 
-/// [`read_model_file`], refusing a file (or its inflated content) larger than
-/// `limits.max_onnx_bytes` without reading more than one byte beyond the limit.
-pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
-    let io = |error: std::io::Error| {
+/// The first bytes of a gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The error for an I/O failure on `path`.
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |error| {
         Error::new(
             ErrorKind::Io,
             format!("cannot read {}: {error}", path.display()),
         )
-    };
+    }
+}
+
+/// What import needs of a model file: an uncompressed file is read without the inline
+/// values of its large initializers, which import never reads (see `skim.rs`); a
+/// gzip-compressed one, or one that the skim gives up on, is read whole.
+fn read_model_structure(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
+    let io = io_error(path);
+    let mut file = std::fs::File::open(path).map_err(&io)?;
+    let size = file.metadata().map_err(&io)?.len();
+    limits.check_onnx_bytes(&path.display().to_string(), size)?;
+    let mut magic = [0u8; 2];
+    let compressed = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
+    file.rewind().map_err(&io)?;
+    if !compressed && let Some(model) = skim::skim(&mut file, size).map_err(&io)? {
+        return Ok(model);
+    }
+    file.rewind().map_err(&io)?;
+    read_open_model_file(file, size, path, limits)
+}
+
+/// [`read_model_file`], refusing a file (or its inflated content) larger than
+/// `limits.max_onnx_bytes` without reading more than one byte beyond the limit.
+pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
+    let io = io_error(path);
+    let file = std::fs::File::open(path).map_err(&io)?;
+    let size = file.metadata().map_err(&io)?.len();
+    limits.check_onnx_bytes(&path.display().to_string(), size)?;
+    read_open_model_file(file, size, path, limits)
+}
+
+/// Reads the `size` bytes of an open model file, inflating them if they are gzip data.
+fn read_open_model_file(
+    file: std::fs::File,
+    size: u64,
+    path: &Path,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let io = io_error(path);
     let what = path.display().to_string();
     let max = limits.max_onnx_bytes;
-    let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    limits.check_onnx_bytes(&what, size)?;
     // The size read first (growing by doubling would copy a large file about twice over);
     // one byte more, so that reading to the end needs no growth.
     let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(0, |size| size + 1));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+        .map_err(&io)?;
+    if bytes.starts_with(&GZIP_MAGIC) {
         let mut inflated = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
             .take(max.saturating_add(1))

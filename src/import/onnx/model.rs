@@ -6,8 +6,9 @@ use foldhash::{HashMap, HashMapExt};
 use prost::Message;
 use prost::bytes::Buf;
 
-use super::proto::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto, type_proto,
+use super::read::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, Text, ValueInfoProto,
+    type_proto,
 };
 use super::wire;
 use crate::error::{Error, Result};
@@ -25,16 +26,32 @@ pub(super) struct Model {
 /// one), and an order of the nodes in which every tensor is produced before it is read.
 pub(super) struct Index<'m> {
     pub names: Vec<&'m str>,
-    pub inputs: Vec<Vec<Option<u32>>>,
-    pub outputs: Vec<Vec<Option<u32>>>,
     pub order: Vec<usize>,
-    ids: HashMap<&'m str, u32>,
+    /// Every node's input numbers, then every node's output numbers, back to back: node k's
+    /// inputs are `slots[inputs_at[k]..inputs_at[k + 1]]`, its outputs the same in
+    /// `outputs_at` (one allocation for all nodes rather than two per node).
+    slots: Vec<Option<u32>>,
+    inputs_at: Vec<usize>,
+    outputs_at: Vec<usize>,
+    /// By the name's bytes, so that reads need no UTF-8 check: only names of defined tensors
+    /// are keys, and those are checked once, when defined.
+    ids: HashMap<&'m [u8], u32>,
 }
 
 impl Index<'_> {
     /// The number of a tensor name, if the graph has it.
     pub fn id(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.ids.get(name.as_bytes()).copied()
+    }
+
+    /// The tensor numbers of node `position`'s inputs.
+    pub fn inputs(&self, position: usize) -> &[Option<u32>] {
+        &self.slots[self.inputs_at[position]..self.inputs_at[position + 1]]
+    }
+
+    /// The tensor numbers of node `position`'s outputs.
+    pub fn outputs(&self, position: usize) -> &[Option<u32>] {
+        &self.slots[self.outputs_at[position]..self.outputs_at[position + 1]]
     }
 }
 
@@ -70,7 +87,7 @@ impl Model {
         let opset = proto
             .opset_import
             .iter()
-            .filter(|entry| is_default_domain(entry.domain.as_deref().unwrap_or("")))
+            .filter(|entry| is_default_domain(entry.domain.text()))
             .filter_map(|entry| entry.version)
             .max();
         let opset = match opset {
@@ -78,7 +95,7 @@ impl Model {
             None if graph
                 .node
                 .iter()
-                .any(|node| is_default_domain(node.domain.as_deref().unwrap_or(""))) =>
+                .any(|node| is_default_domain(node.domain.text())) =>
             {
                 return Err(Error::parse(
                     "ONNX model: it uses default-domain operators but declares no opset version \
@@ -98,119 +115,167 @@ impl Model {
 }
 
 /// A node's name for messages: its own name, or its first output's, or its position.
+/// Names that are not UTF-8 are shown with replacement characters.
 pub(super) fn node_label(node: &NodeProto, index: usize) -> String {
-    let op = node.op_type.as_deref().unwrap_or("?");
+    let op = String::from_utf8_lossy(node.op_type.as_deref().unwrap_or(b"?"));
     match node.name.as_deref().filter(|name| !name.is_empty()) {
-        Some(name) => format!("node '{name}' ({op})"),
+        Some(name) => format!("node '{}' ({op})", String::from_utf8_lossy(name)),
         None => match node.output.first().filter(|name| !name.is_empty()) {
-            Some(output) => format!("node #{index} ({op}, output '{output}')"),
+            Some(output) => format!(
+                "node #{index} ({op}, output '{}')",
+                String::from_utf8_lossy(output)
+            ),
             None => format!("node #{index} ({op})"),
         },
     }
 }
 
-fn intern<'m>(index: &mut Index<'m>, name: &'m str) -> u32 {
+/// `bytes` as text, or an error saying that `what` is not UTF-8 (ONNX strings must be).
+fn utf8(bytes: &[u8], what: impl FnOnce() -> String) -> Result<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| Error::parse(format!("ONNX model: {} is not valid UTF-8", what())))
+}
+
+/// The number of tensor `name`, numbering it if new; names are checked to be UTF-8 here.
+fn intern<'m>(index: &mut Index<'m>, name: &'m [u8], what: impl FnOnce() -> String) -> Result<u32> {
     if let Some(&id) = index.ids.get(name) {
-        return id;
+        return Ok(id);
     }
     let id = index.names.len() as u32;
     index.ids.insert(name, id);
-    index.names.push(name);
-    id
+    index.names.push(utf8(name, what)?);
+    Ok(id)
 }
 
-/// Numbers tensor names, then runs Kahn's algorithm over tensor dependencies: ONNX requires
-/// topologically sorted nodes, but sorting here accepts unsorted files and finds cycles and
-/// dangling reads with their names.
+/// Numbers tensor names and orders the nodes so that producers come before readers. ONNX
+/// requires the file's order to be such an order, and it is used when it is; otherwise
+/// Kahn's algorithm over tensor dependencies sorts the nodes, so that unsorted files are
+/// accepted, and cycles and dangling reads are reported with their names.
 fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
+    let nodes = &graph.node;
+    let slot_count: usize = nodes.iter().map(|n| n.input.len() + n.output.len()).sum();
     let mut index = Index {
         names: Vec::new(),
-        inputs: Vec::with_capacity(graph.node.len()),
-        outputs: Vec::with_capacity(graph.node.len()),
-        order: Vec::with_capacity(graph.node.len()),
-        ids: HashMap::with_capacity(
-            graph.input.len() + graph.initializer.len() + 2 * graph.node.len(),
-        ),
+        order: Vec::with_capacity(nodes.len()),
+        slots: Vec::with_capacity(slot_count),
+        inputs_at: Vec::with_capacity(nodes.len() + 1),
+        outputs_at: Vec::with_capacity(nodes.len() + 1),
+        ids: HashMap::with_capacity(graph.input.len() + graph.initializer.len() + 2 * nodes.len()),
     };
     // Producers: 0 = graph input or initializer, k + 1 = node k.
-    let mut producer: Vec<Option<usize>> = Vec::with_capacity(index.ids.capacity());
+    let mut producer: Vec<usize> = Vec::with_capacity(index.ids.capacity());
+    const NONE: usize = usize::MAX;
     for name in graph
         .input
         .iter()
         .filter_map(|input| input.name.as_deref())
         .chain(graph.initializer.iter().filter_map(|t| t.name.as_deref()))
     {
-        let id = intern(&mut index, name) as usize;
-        producer.resize(index.names.len(), None);
-        producer[id] = Some(0);
+        let id = intern(&mut index, name, || {
+            "a graph input's or initializer's name".into()
+        })? as usize;
+        producer.resize(index.names.len(), NONE);
+        producer[id] = 0;
     }
-    for (position, node) in graph.node.iter().enumerate() {
-        if node.op_type.as_deref().unwrap_or("").is_empty() {
+    index.outputs_at.push(0);
+    for (position, node) in nodes.iter().enumerate() {
+        for field in [&node.op_type, &node.domain, &node.name]
+            .into_iter()
+            .flatten()
+        {
+            utf8(field, || {
+                format!(
+                    "the op type, domain or name of {}",
+                    node_label(node, position)
+                )
+            })?;
+        }
+        if node.op_type.text().is_empty() {
             return Err(Error::parse(format!(
                 "ONNX model: {} has no op_type",
                 node_label(node, position)
             )));
         }
-        let mut outputs = Vec::with_capacity(node.output.len());
         for output in &node.output {
             if output.is_empty() {
-                outputs.push(None);
+                index.slots.push(None);
                 continue;
             }
-            let id = intern(&mut index, output) as usize;
-            producer.resize(index.names.len(), None);
+            let id = intern(&mut index, output, || {
+                format!("an output name of {}", node_label(node, position))
+            })? as usize;
+            producer.resize(index.names.len(), NONE);
             match producer[id] {
-                Some(0) => {
+                NONE => producer[id] = position + 1,
+                0 => {
                     return Err(Error::parse(format!(
-                        "ONNX model: {} writes tensor '{output}', which is already a graph input or initializer",
+                        "ONNX model: {} writes tensor '{}', which is already a graph input or initializer",
+                        node_label(node, position),
+                        index.names[id]
+                    )));
+                }
+                other => {
+                    return Err(Error::parse(format!(
+                        "ONNX model: tensor '{}' is produced twice, by {} and by {}",
+                        index.names[id],
+                        node_label(&nodes[other - 1], other - 1),
                         node_label(node, position)
                     )));
                 }
-                Some(other) => {
-                    return Err(Error::parse(format!(
-                        "ONNX model: tensor '{output}' is produced twice, by {} and by {}",
-                        node_label(&graph.node[other - 1], other - 1),
-                        node_label(node, position)
-                    )));
-                }
-                None => producer[id] = Some(position + 1),
             }
-            outputs.push(Some(id as u32));
+            index.slots.push(Some(id as u32));
         }
-        index.outputs.push(outputs);
+        index.outputs_at.push(index.slots.len());
     }
-    let mut pending = vec![0usize; graph.node.len()];
-    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); graph.node.len()];
-    for (position, node) in graph.node.iter().enumerate() {
-        let mut inputs = Vec::with_capacity(node.input.len());
+    let mut sorted = true;
+    index.inputs_at.push(index.slots.len());
+    for (position, node) in nodes.iter().enumerate() {
         for input in &node.input {
             if input.is_empty() {
-                inputs.push(None);
+                index.slots.push(None);
                 continue;
             }
-            let id = index.ids.get(input.as_str()).copied();
-            match id.and_then(|id| producer[id as usize]) {
-                Some(0) => {}
-                Some(k) => {
-                    let k = k - 1;
-                    if readers[k].last() != Some(&position) {
-                        pending[position] += 1;
-                        readers[k].push(position);
-                    }
-                }
-                None => {
+            let id = index.ids.get(input.as_ref()).copied();
+            match id.map_or(NONE, |id| producer[id as usize]) {
+                NONE => {
                     return Err(Error::parse(format!(
-                        "ONNX model: {} reads tensor '{input}', which no node, graph input or \
+                        "ONNX model: {} reads tensor '{}', which no node, graph input or \
                          initializer provides",
-                        node_label(node, position)
+                        node_label(node, position),
+                        String::from_utf8_lossy(input)
                     )));
                 }
+                k => sorted &= k <= position,
             }
-            inputs.push(id);
+            index.slots.push(id);
         }
-        index.inputs.push(inputs);
+        index.inputs_at.push(index.slots.len());
     }
-    let mut ready: Vec<usize> = (0..graph.node.len())
+    if sorted {
+        index.order.extend(0..nodes.len());
+    } else {
+        sort_nodes(graph, &mut index, &producer)?;
+    }
+    Ok(index)
+}
+
+/// Kahn's algorithm over the nodes of a graph whose file order is not a topological one.
+fn sort_nodes(graph: &GraphProto, index: &mut Index, producer: &[usize]) -> Result<()> {
+    let nodes = &graph.node;
+    let mut pending = vec![0usize; nodes.len()];
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (position, waits) in pending.iter_mut().enumerate() {
+        for &id in index.inputs(position).iter().flatten() {
+            // 0 is a graph input or initializer, k + 1 node k.
+            if let Some(k) = producer[id as usize].checked_sub(1)
+                && readers[k].last() != Some(&position)
+            {
+                *waits += 1;
+                readers[k].push(position);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..nodes.len())
         .rev()
         .filter(|&position| pending[position] == 0)
         .collect();
@@ -223,19 +288,19 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
             }
         }
     }
-    if index.order.len() < graph.node.len() {
-        let stuck: Vec<String> = (0..graph.node.len())
+    if index.order.len() < nodes.len() {
+        let stuck: Vec<String> = (0..nodes.len())
             .filter(|&position| pending[position] > 0)
             .take(4)
-            .map(|position| node_label(&graph.node[position], position))
+            .map(|position| node_label(&nodes[position], position))
             .collect();
         return Err(Error::parse(format!(
             "ONNX model: the graph has a cycle; {} nodes wait on each other, among them {}",
-            graph.node.len() - index.order.len(),
+            nodes.len() - index.order.len(),
             stuck.join(", ")
         )));
     }
-    Ok(index)
+    Ok(())
 }
 
 /// The element type and dimensions declared for a tensor by a `ValueInfoProto`; a dimension
@@ -250,7 +315,7 @@ pub(super) fn declared_shape(info: &ValueInfoProto) -> Option<(i32, Vec<Option<i
         .dim
         .iter()
         .map(|dim| match dim.value {
-            Some(super::proto::tensor_shape_proto::dimension::Value::DimValue(value))
+            Some(super::read::tensor_shape_proto::dimension::Value::DimValue(value))
                 if value >= 0 =>
             {
                 Some(value)
@@ -269,7 +334,7 @@ impl<'a> Attributes<'a> {
     fn get(&self, name: &str) -> Option<&'a AttributeProto> {
         self.0
             .iter()
-            .find(|attribute| attribute.name.as_deref() == Some(name))
+            .find(|attribute| attribute.name.as_deref() == Some(name.as_bytes()))
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -303,6 +368,6 @@ impl<'a> Attributes<'a> {
     }
 
     pub fn tensor(&self, name: &str) -> Option<&'a TensorProto> {
-        self.get(name).and_then(|attribute| attribute.t.as_ref())
+        self.get(name).and_then(|attribute| attribute.t.as_deref())
     }
 }

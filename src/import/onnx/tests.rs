@@ -109,6 +109,7 @@ fn node(op: &str, inputs: &[&str], outputs: &[&str], attributes: Vec<(&str, A)>)
     }
 }
 
+#[derive(Clone)]
 struct Model {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
@@ -651,10 +652,58 @@ fn malformed_graphs_are_refused_with_their_reason() {
         "{error}"
     );
 
+    // A tensor name that is not UTF-8 ("yé" with its two bytes replaced by invalid ones).
+    let named = Model::new(
+        &[1, 4],
+        vec![node("Relu", &["x"], &["y\u{e9}"], vec![])],
+        vec!["y\u{e9}"],
+    );
+    let mut bytes = named.bytes();
+    let mut replaced = 0;
+    for at in 0..bytes.len() - 1 {
+        if bytes[at..at + 2] == [0xc3, 0xa9] {
+            bytes[at..at + 2].copy_from_slice(&[0xff, 0xfe]);
+            replaced += 1;
+        }
+    }
+    assert!(replaced >= 2);
+    let error = graph_from_onnx_bytes(&bytes).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Parse);
+    assert!(error.message.contains("is not valid UTF-8"), "{error}");
+    assert!(error.message.contains("(Relu"), "{error}");
+
     let empty = graph_from_onnx_bytes(&[]).unwrap_err();
     assert!(empty.message.contains("empty"), "{empty}");
     let garbage = graph_from_onnx_bytes(b"definitely not a protobuf").unwrap_err();
     assert_eq!(garbage.kind, ErrorKind::Parse);
+}
+
+/// ONNX requires nodes in dependency order, and import uses the file's order when it is one;
+/// a file listing them otherwise is sorted first and gives the same graph.
+#[test]
+fn nodes_out_of_dependency_order_give_the_same_graph() {
+    let nodes = vec![
+        node(
+            "Conv",
+            &["x", "w"],
+            &["c"],
+            vec![("pads", A::Ints(vec![1, 1, 1, 1]))],
+        ),
+        node("Relu", &["c"], &["r"], vec![]),
+        node("Add", &["r", "c"], &["s"], vec![]),
+        node("GlobalAveragePool", &["s"], &["y"], vec![]),
+    ];
+    let sorted =
+        Model::new(&[1, 3, 8, 8], nodes.clone(), vec!["y"]).with(vec![weight("w", &[4, 3, 3, 3])]);
+    let mut reversed = sorted.clone();
+    reversed.nodes = nodes.into_iter().rev().collect();
+    let (graph, _) = sorted.import();
+    let (from_reversed, _) = reversed.import();
+    assert_eq!(
+        ops(&graph),
+        ["input", "conv", "relu", "add", "global_avg_pool", "output"]
+    );
+    assert_eq!(graph.to_json(), from_reversed.to_json());
 }
 
 #[test]
@@ -851,7 +900,7 @@ fn inline_raw_data_reads_the_same_from_files_and_bytes() {
         name: Some(name.into()),
         dims: dims.to_vec(),
         data_type: Some(data_type),
-        raw_data: Some(data.into()),
+        raw_data: Some(data),
         ..TensorProto::default()
     };
     let target: Vec<u8> = [1i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();

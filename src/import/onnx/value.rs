@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use super::proto::TensorProto;
+use smallvec::SmallVec;
+
+use super::read::TensorProto;
 
 /// Largest tensor whose values are kept. Shape arithmetic works on a handful of integers;
 /// the cap keeps import fast on masks and tables that only need their shapes.
@@ -102,11 +104,15 @@ fn round_to(value: f64, code: i32) -> f64 {
     }
 }
 
+/// A tensor's dimensions, inline up to rank 6: shape inference makes and clones several per
+/// ONNX node, so that a heap allocation each would be most of its cost.
+pub(super) type Dims = SmallVec<[u64; 6]>;
+
 /// Everything known about one tensor.
 #[derive(Debug, Clone)]
 pub(super) struct Tensor {
     pub dtype: i32,
-    pub dims: Vec<u64>,
+    pub dims: Dims,
     /// Known values (static tensors of at most [`VALUE_LIMIT`] elements whose inputs were known).
     pub data: Option<Rc<Data>>,
     /// Independent of the model's input data: initializers, constants, shapes, and whatever
@@ -115,7 +121,7 @@ pub(super) struct Tensor {
 }
 
 impl Tensor {
-    pub fn new(dtype: i32, dims: Vec<u64>) -> Tensor {
+    pub fn new(dtype: i32, dims: Dims) -> Tensor {
         Tensor {
             dtype,
             dims,
@@ -169,7 +175,7 @@ pub(super) fn tensor_from_proto(proto: &TensorProto) -> Result<Tensor, String> {
         dims.push(dim);
     }
     let count = element_count(&dims).ok_or_else(|| format!("its dimensions {dims:?} overflow"))?;
-    let mut tensor = Tensor::new(code, dims);
+    let mut tensor = Tensor::new(code, dims.into());
     tensor.is_static = true;
     let external = proto.data_location == Some(1) || !proto.external_data.is_empty();
     if !external
