@@ -171,20 +171,39 @@ fn the_tiny_evaluation_writes_table_1() {
         "| GNN-fine-tune (ours) |",
         "| CL-fine-tune, no fine-tuning (ours) |",
         "| CL-fine-tune, then ranking head (ours) |",
+        "| GNN-fine-tune, score or head by CV (ours) |",
         "| GNN-fine-tune, adapt instead (ours) |",
         "| synflow (measured, subset) |",
         "| CL-fine-tune (paper) |",
     ] {
         assert!(table.contains(row), "{row} in\n{table}");
     }
+    assert!(table.contains("chosen by cross-validation on the shots: nb301 CL-fine-tune"));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval.json")).unwrap()).unwrap();
     let results = report["results"].as_array().unwrap();
-    // 2 targets x 2 methods x (fine-tuned, then a ranking head, not fine-tuned, adapted
-    // instead), 2 seeds each.
-    assert_eq!(results.len(), 16);
+    // 2 targets x 2 methods x (score or head by cross-validation, then a ranking head,
+    // fine-tuned, not fine-tuned, adapted instead), 2 seeds each.
+    assert_eq!(results.len(), 20);
     for result in results {
         assert_eq!(result["srcc"].as_array().unwrap().len(), 2);
+    }
+    // Each fine-tuned seed ran the steps that cross-validation on its shots ranked best.
+    let tuned: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["method"] == "CL-fine-tune" || r["method"] == "GNN-fine-tune")
+        .collect();
+    assert_eq!(tuned.len(), 4);
+    for result in tuned {
+        for choice in result["steps"].as_array().unwrap() {
+            let candidates = choice["candidates"].as_array().unwrap();
+            assert_eq!(candidates.len(), 2);
+            let srcc = |c: &serde_json::Value| c["srcc"].as_f64().unwrap();
+            let best = candidates.iter().map(srcc).fold(f64::MIN, f64::max);
+            // Candidates are listed in increasing steps; ties go to fewer.
+            let first_best = candidates.iter().find(|c| srcc(c) == best).unwrap();
+            assert_eq!(choice["steps"], first_best["steps"], "{choice}");
+        }
     }
     // Synflow's SRCC on the NB-301 subset as scipy computes it (`scipy.stats.spearmanr` of the
     // `synflow` and `val_accuracy` columns of data/zero_cost/nb301_500.csv.gz, scipy 1.17.1).

@@ -94,6 +94,19 @@ pub struct FinetuneConfig {
     pub learning_rate: f64,
     pub encoder_learning_rate_scale: f64,
     pub rank_weight: f64,
+    /// Chooses `steps` by cross-validation on the shots; `None` fine-tunes `steps` as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_validation: Option<CrossValidation>,
+}
+
+/// K-fold cross-validation of the fine-tuning steps on the shots alone (the test graphs stay
+/// out of every choice).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossValidation {
+    /// Step counts tried, each a run of its own: the learning-rate schedule spans the steps.
+    pub step_candidates: Vec<usize>,
+    pub folds: usize,
 }
 
 impl TrainConfig {
@@ -143,6 +156,21 @@ impl TrainConfig {
         if let Some(finetune) = &self.finetune {
             if finetune.shots < 2 {
                 return Err("finetune.shots must be at least 2".into());
+            }
+            if let Some(cv) = &finetune.cross_validation {
+                if cv.step_candidates.is_empty() || cv.step_candidates.contains(&0) {
+                    return Err(
+                        "finetune.cross_validation.step_candidates must be a non-empty \
+                                list of positive step counts"
+                            .into(),
+                    );
+                }
+                if cv.folds < 2 || cv.folds > finetune.shots {
+                    return Err(format!(
+                        "finetune.cross_validation.folds must be between 2 and the {} shots",
+                        finetune.shots
+                    ));
+                }
             }
             let target = crate::data::benchmark_of(&finetune.family);
             if let Some(fit) = self

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
-use crate::pipeline::{FamilyCache, load_target, train_sources, tune_target};
+use crate::pipeline::{FamilyCache, StepChoice, load_target, train_sources, tune_target};
 use crate::plot;
 use crate::train::predict;
 
@@ -80,6 +80,9 @@ struct Cell {
     shots: usize,
     test_graphs: usize,
     seconds: f64,
+    /// The fine-tuning steps of each seed, with the cross-validation that chose them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    steps: Vec<StepChoice>,
 }
 
 fn widen(values: &[f32]) -> Vec<f64> {
@@ -170,6 +173,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 shots: 0,
                 test_graphs: 0,
                 seconds: 0.0,
+                steps: Vec::new(),
             };
             let mut zero_shot = Cell {
                 method: format!("{}, no fine-tuning", method.name),
@@ -181,6 +185,13 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
             };
             let mut adapted = Cell {
                 method: format!("{}, adapt instead", method.name),
+                ..tuned_cell.clone()
+            };
+            // The fine-tuned score or the ranking head, whichever ranked the shots' held-out
+            // folds better.
+            let cross_validated = finetune.cross_validation.is_some();
+            let mut chosen_head = Cell {
+                method: format!("{}, score or head by CV", method.name),
                 ..tuned_cell.clone()
             };
             for k in 0..config.seeds {
@@ -228,12 +239,46 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 )
                 .map_err(|e| e.to_string())?;
                 let rows = rows_with_scores(&tuned.test_embeddings, &test_scores, dim);
-                record(&mut ranked, &widen(&head.predict(&rows)))?;
+                let head_predictions = widen(&head.predict(&rows));
+                record(&mut ranked, &head_predictions)?;
                 ranked.shots = shot_labels.len();
+                ranked.steps.push(tuned.steps.clone());
+                if cross_validated {
+                    let predicted: Vec<f64> = if tuned.steps.prefers_ranking_head() {
+                        head_predictions
+                    } else {
+                        tuned.predictions.iter().map(|p| p.1).collect()
+                    };
+                    record(&mut chosen_head, &predicted)?;
+                    chosen_head.shots = shot_labels.len();
+                    chosen_head.steps.push(tuned.steps.clone());
+                    let candidates: Vec<String> = tuned
+                        .steps
+                        .candidates
+                        .iter()
+                        .map(|c| {
+                            format!(
+                                "{}: {:.3} / head {:.3}",
+                                c.steps, c.srcc, c.ranking_head_srcc
+                            )
+                        })
+                        .collect();
+                    eprintln!(
+                        "   seed {seed}: {} steps, {} (cross-validated SRCC on the shots {})",
+                        tuned.steps.steps,
+                        if tuned.steps.prefers_ranking_head() {
+                            "ranking head"
+                        } else {
+                            "score"
+                        },
+                        candidates.join(", ")
+                    );
+                }
                 tuned_cell.srcc.push(tuned.metrics.srcc);
                 tuned_cell.kendall_tau.push(tuned.metrics.kendall_tau);
                 tuned_cell.shots = tuned.metrics.shots;
                 tuned_cell.test_graphs = tuned.metrics.test_graphs;
+                tuned_cell.steps.push(tuned.steps);
                 if k == 0 {
                     let (truth, predicted): (Vec<f64>, Vec<f64>) =
                         tuned.predictions.iter().copied().unzip();
@@ -260,6 +305,14 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 mean_std(&adapted.srcc).0
             );
             ranked.seconds = tuned_cell.seconds;
+            if cross_validated {
+                eprintln!(
+                    "   score or head by CV: {:.3}",
+                    mean_std(&chosen_head.srcc).0
+                );
+                chosen_head.seconds = tuned_cell.seconds;
+                cells.push(chosen_head);
+            }
             cells.extend([ranked, tuned_cell, zero_shot, adapted]);
         }
     }
@@ -384,6 +437,21 @@ fn markdown(
                     .map(|c| format!("{family} {} / {}", c.shots, c.test_graphs)))
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+    }
+    let chosen: Vec<String> = cells
+        .iter()
+        .filter(|c| c.steps.iter().any(|s| !s.candidates.is_empty()) && !c.method.contains(", "))
+        .map(|c| {
+            let steps: Vec<String> = c.steps.iter().map(|s| s.steps.to_string()).collect();
+            format!("{} {} {}", c.family, c.method, steps.join("/"))
+        })
+        .collect();
+    if !chosen.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nFine-tuning steps of each seed, chosen by cross-validation on the shots: {}.",
+            chosen.join("; ")
         );
     }
     out

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use cgpredict::metrics::{kendall_tau, spearman};
+use cgpredict::runtime::adapt::{fit_ranking_head, rows_with_scores};
 use cgpredict::runtime::{Device as RuntimeDevice, Predictor, PredictorOptions};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -14,7 +15,7 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{FinetuneConfig, TrainConfig};
+use crate::config::{CrossValidation, FinetuneConfig, TrainConfig};
 use crate::data::{FamilyData, Sample, Selection, Standardization, load_family, standardizations};
 use crate::export::model_bytes;
 use crate::model::{Mlp, Network};
@@ -314,6 +315,144 @@ pub fn load_target(
         .transpose()
 }
 
+/// Held-out shot indices of each cross-validation fold: the shots' groups (one architecture's
+/// several weights) shuffled with `rng` and each dealt to the smallest fold so far, so that no
+/// group is on both sides of a fold; fewer folds when there are fewer groups.
+pub fn cv_folds(shots: &[&Sample], folds: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
+    let mut groups: Vec<&str> = shots
+        .iter()
+        .map(|sample| sample.group.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    groups.shuffle(rng);
+    let mut held_out = vec![Vec::new(); folds.min(groups.len())];
+    for group in groups {
+        let smallest = (0..held_out.len())
+            .min_by_key(|&fold| held_out[fold].len())
+            .expect("at least one fold");
+        held_out[smallest].extend((0..shots.len()).filter(|&i| shots[i].group == group));
+    }
+    held_out
+}
+
+/// How one step count ranked the shots in cross-validation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Candidate {
+    pub steps: usize,
+    /// SRCC of the fine-tuned score on the held-out folds.
+    pub srcc: f64,
+    /// SRCC of the ranking head ([`fit_ranking_head`], fitted on the training folds) there.
+    pub ranking_head_srcc: f64,
+}
+
+/// The fine-tuning steps chosen by cross-validation, with every candidate's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepChoice {
+    pub steps: usize,
+    pub candidates: Vec<Candidate>,
+}
+
+impl StepChoice {
+    /// Whether the ranking head ranked the held-out folds better than the score at the chosen
+    /// steps (ties keep the score).
+    pub fn prefers_ranking_head(&self) -> bool {
+        self.candidates
+            .iter()
+            .find(|candidate| candidate.steps == self.steps)
+            .is_some_and(|candidate| candidate.ranking_head_srcc > candidate.srcc)
+    }
+}
+
+/// Chooses the fine-tuning steps by K-fold cross-validation on the shots alone: for each
+/// candidate, a copy of `network` fine-tuned on the other folds scores each fold; the
+/// candidate whose scores rank the shots best wins, ties going to fewer steps. Folds and batch
+/// orders are drawn from `seed`, so the choice is deterministic. The runs go one after the
+/// other: burn's autodiff graph deadlocked with copies of one network training on two threads.
+pub fn choose_steps(
+    network: &Network,
+    shots: &[&Sample],
+    config: &FinetuneConfig,
+    cv: &CrossValidation,
+    seed: u64,
+    device: &Device,
+) -> Result<StepChoice, String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv("cross-validation"));
+    let folds = cv_folds(shots, cv.folds, &mut rng);
+    if folds.len() < 2 {
+        return Err("cross-validation needs shots of at least two groups".into());
+    }
+    // Held-out (shot index, score, ranking head's prediction) of each run.
+    let results: Vec<Vec<(usize, f64, f64)>> = (0..cv.step_candidates.len())
+        .flat_map(|candidate| (0..folds.len()).map(move |fold| (candidate, fold)))
+        .map(|(candidate, fold)| {
+            let held_out = &folds[fold];
+            let train: Vec<&Sample> = (0..shots.len())
+                .filter(|i| !held_out.contains(i))
+                .map(|i| shots[i])
+                .collect();
+            let validation: Vec<&Sample> = held_out.iter().map(|&i| shots[i]).collect();
+            let run_config = FinetuneConfig {
+                steps: cv.step_candidates[candidate],
+                ..config.clone()
+            };
+            let mut order = ChaCha8Rng::seed_from_u64(rng_seed(seed, candidate, fold));
+            let (tuned, _) = finetune(network.clone(), &train, &run_config, &mut order, device);
+            let (train_scores, train_embeddings) = predict(&tuned, &train, device);
+            let (scores, embeddings) = predict(&tuned, &validation, device);
+            let dim = embeddings.len() / validation.len().max(1);
+            let labels: Vec<f64> = train.iter().filter_map(|s| s.label).collect();
+            let head = fit_ranking_head(
+                &rows_with_scores(&train_embeddings, &train_scores, dim),
+                dim + 1,
+                &labels,
+            )
+            .map_err(|e| format!("cross-validation: {e}"))?;
+            let ranked = head.predict(&rows_with_scores(&embeddings, &scores, dim));
+            Ok(held_out
+                .iter()
+                .zip(scores.iter().zip(ranked))
+                .map(|(&i, (&score, rank))| (i, f64::from(score), f64::from(rank)))
+                .collect())
+        })
+        .collect::<Result<_, String>>()?;
+    let truth: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
+    let mut candidates = Vec::new();
+    for (candidate, &steps) in cv.step_candidates.iter().enumerate() {
+        // Pooled over the folds rather than averaged per fold: a fold holds about ten shots,
+        // too few for its own SRCC to separate candidates, and every fold's model scores on
+        // the scale of its standardized training labels, so their scores are comparable.
+        let mut scores = vec![0.0; shots.len()];
+        let mut ranked = vec![0.0; shots.len()];
+        for run in &results[candidate * folds.len()..(candidate + 1) * folds.len()] {
+            for &(i, score, rank) in run {
+                scores[i] = score;
+                ranked[i] = rank;
+            }
+        }
+        let metric =
+            |value: cgpredict::Result<f64>| value.map_err(|e| format!("cross-validation: {e}"));
+        candidates.push(Candidate {
+            steps,
+            srcc: metric(spearman(&scores, &truth))?,
+            ranking_head_srcc: metric(spearman(&ranked, &truth))?,
+        });
+    }
+    let best = candidates
+        .iter()
+        .min_by(|a, b| b.srcc.total_cmp(&a.srcc).then(a.steps.cmp(&b.steps)))
+        .expect("candidates checked non-empty");
+    Ok(StepChoice {
+        steps: best.steps,
+        candidates,
+    })
+}
+
+/// The seed of one cross-validation run's batch order.
+fn rng_seed(seed: u64, candidate: usize, fold: usize) -> u64 {
+    seed ^ fnv(&format!("cross-validation {candidate} {fold}"))
+}
+
 /// A fine-tuned network and how it ranks the target's held-out graphs.
 pub struct Tuned<'a> {
     pub network: Network,
@@ -326,9 +465,12 @@ pub struct Tuned<'a> {
     pub test_embeddings: Vec<f32>,
     pub shots: Vec<&'a Sample>,
     pub test: Vec<&'a Sample>,
+    /// The steps fine-tuned, chosen by cross-validation when configured.
+    pub steps: StepChoice,
 }
 
-/// Fine-tunes `network` on shots of `target` drawn with `seed` and tests on the rest.
+/// Fine-tunes `network` on shots of `target` drawn with `seed` (for steps chosen on the
+/// shots alone when configured) and tests on the rest.
 pub fn tune_target<'a>(
     network: Network,
     finetune_config: &FinetuneConfig,
@@ -344,7 +486,18 @@ pub fn tune_target<'a>(
     }
     let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
     let scale = Standardization::of(&labels);
-    let (network, curve) = finetune(network, &shots, finetune_config, &mut split_rng, device);
+    let steps = match &finetune_config.cross_validation {
+        Some(cv) => choose_steps(&network, &shots, finetune_config, cv, seed, device)?,
+        None => StepChoice {
+            steps: finetune_config.steps,
+            candidates: Vec::new(),
+        },
+    };
+    let chosen = FinetuneConfig {
+        steps: steps.steps,
+        ..finetune_config.clone()
+    };
+    let (network, curve) = finetune(network, &shots, &chosen, &mut split_rng, device);
     let (scores, test_embeddings) = predict(&network, &test, device);
     let truth: Vec<f64> = test.iter().filter_map(|s| s.label).collect();
     let predicted: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
@@ -364,6 +517,7 @@ pub fn tune_target<'a>(
         test_embeddings,
         shots,
         test,
+        steps,
     })
 }
 
@@ -560,4 +714,80 @@ fn check_model(
         ));
     }
     Ok(equivalence)
+}
+
+#[cfg(test)]
+mod tests {
+    use cgpredict::features::Batch;
+    use cgpredict::import::Nb201Arch;
+    use cgpredict::import::dataset::Spec;
+
+    use super::*;
+    use crate::data::Source;
+
+    /// Labeled NB-201 samples, two per group (as the zoo's several weights of one network).
+    fn samples(count: usize) -> Vec<Sample> {
+        (0..count)
+            .map(|i| Sample {
+                source: Source::Spec(Spec::Nb201(Nb201Arch::from_index(i).expect("a cell"))),
+                features: Batch::default(),
+                label: Some(i as f64),
+                group: format!("architecture {}", i / 2),
+                spectrum: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn folds_of(shots: &[&Sample], folds: usize, seed: u64) -> Vec<Vec<usize>> {
+        cv_folds(shots, folds, &mut ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    #[test]
+    fn folds_hold_out_every_shot_once_and_only_shots() {
+        let all = samples(100);
+        let (shots, test) = split_shots(&all, 40, &mut ChaCha8Rng::seed_from_u64(7));
+        assert_eq!(shots.len(), 40);
+        let folds = folds_of(&shots, 4, 3);
+        assert_eq!(folds.len(), 4);
+        let mut held_out: Vec<usize> = folds.concat();
+        held_out.sort_unstable();
+        assert_eq!(held_out, (0..shots.len()).collect::<Vec<_>>());
+        for fold in &folds {
+            assert!((9..=11).contains(&fold.len()), "unbalanced fold {fold:?}");
+            // A group's samples are all on one side of the fold.
+            for &i in fold {
+                let group = &shots[i].group;
+                assert!(
+                    (0..shots.len())
+                        .filter(|&j| &shots[j].group == group)
+                        .all(|j| fold.contains(&j))
+                );
+            }
+        }
+        // The folds index the shots, none of which is a test graph.
+        let test_groups: BTreeSet<&str> = test.iter().map(|s| s.group.as_str()).collect();
+        assert!(
+            folds
+                .iter()
+                .flatten()
+                .all(|&i| !test_groups.contains(shots[i].group.as_str()))
+        );
+    }
+
+    #[test]
+    fn folds_are_deterministic_by_seed() {
+        let all = samples(50);
+        let shots: Vec<&Sample> = all.iter().collect();
+        assert_eq!(folds_of(&shots, 5, 11), folds_of(&shots, 5, 11));
+        assert_ne!(folds_of(&shots, 5, 11), folds_of(&shots, 5, 12));
+    }
+
+    #[test]
+    fn fewer_groups_than_folds_give_fewer_folds() {
+        let all = samples(6);
+        let shots: Vec<&Sample> = all.iter().collect();
+        let folds = folds_of(&shots, 5, 1);
+        assert_eq!(folds.len(), 3);
+        assert!(folds.iter().all(|fold| fold.len() == 2));
+    }
 }
