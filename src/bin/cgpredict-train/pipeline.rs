@@ -125,6 +125,22 @@ fn fnv(name: &str) -> u64 {
     })
 }
 
+/// The distinct groups of `samples` (one architecture's several weights), in sorted order
+/// shuffled with `rng`.
+fn shuffled_groups<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<&'a str> {
+    let mut groups: Vec<&str> = samples
+        .into_iter()
+        .map(|sample| sample.group.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    groups.shuffle(rng);
+    groups
+}
+
 /// Splits the target's labeled samples into at most `shots` fine-tuning samples and the rest,
 /// keeping each group (one architecture's several weights) on one side.
 pub fn split_shots<'a>(
@@ -132,13 +148,7 @@ pub fn split_shots<'a>(
     shots: usize,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<&'a Sample>, Vec<&'a Sample>) {
-    let mut groups: Vec<&str> = samples
-        .iter()
-        .map(|sample| sample.group.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    groups.shuffle(rng);
+    let groups = shuffled_groups(samples, rng);
     let mut chosen = BTreeSet::new();
     let mut count = 0;
     for group in groups {
@@ -319,13 +329,7 @@ pub fn load_target(
 /// several weights) shuffled with `rng` and each dealt to the smallest fold so far, so that no
 /// group is on both sides of a fold; fewer folds when there are fewer groups.
 pub fn cv_folds(shots: &[&Sample], folds: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
-    let mut groups: Vec<&str> = shots
-        .iter()
-        .map(|sample| sample.group.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    groups.shuffle(rng);
+    let groups = shuffled_groups(shots.iter().copied(), rng);
     let mut held_out = vec![Vec::new(); folds.min(groups.len())];
     for group in groups {
         let smallest = (0..held_out.len())

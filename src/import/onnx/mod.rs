@@ -186,9 +186,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// gzip-compressed one, or one that the skim gives up on, is read whole.
 fn read_model_structure(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let io = io_error(path);
-    let mut file = std::fs::File::open(path).map_err(&io)?;
-    let size = file.metadata().map_err(&io)?.len();
-    limits.check_onnx_bytes(&path.display().to_string(), size)?;
+    let (mut file, size) = open_model_file(path, limits)?;
     let mut magic = [0u8; 2];
     let compressed = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
     file.rewind().map_err(&io)?;
@@ -202,11 +200,18 @@ fn read_model_structure(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
 /// [`read_model_file`], refusing a file (or its inflated content) larger than
 /// `limits.max_onnx_bytes` without reading more than one byte beyond the limit.
 pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
+    let (file, size) = open_model_file(path, limits)?;
+    read_open_model_file(file, size, path, limits)
+}
+
+/// Opens a model file and returns it with its size, refusing a file larger than
+/// `limits.max_onnx_bytes` before reading any of it.
+fn open_model_file(path: &Path, limits: &Limits) -> Result<(std::fs::File, u64)> {
     let io = io_error(path);
     let file = std::fs::File::open(path).map_err(&io)?;
     let size = file.metadata().map_err(&io)?.len();
     limits.check_onnx_bytes(&path.display().to_string(), size)?;
-    read_open_model_file(file, size, path, limits)
+    Ok((file, size))
 }
 
 /// Reads the `size` bytes of an open model file, inflating them if they are gzip data.

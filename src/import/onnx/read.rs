@@ -9,9 +9,10 @@ use prost::bytes::Bytes;
 
 /// A string field read as text.
 pub(super) trait Text {
-    /// The field's text: empty when the field is absent or not UTF-8. Import refuses names
-    /// and op types that are not UTF-8 before reading them (`model::index_graph`), so that
-    /// only attribute strings and op types of unknown nodes can ever read as empty this way.
+    /// The field's text: empty when the field is absent or not UTF-8. Import refuses tensor
+    /// and node names, op types and domains that are not UTF-8 first (`model::index_graph`),
+    /// so that only names in `value_info` and the graph outputs can read as empty this way,
+    /// and then match no tensor.
     fn text(&self) -> &str;
 }
 

@@ -9,8 +9,9 @@
 //! the time and memory. The decoding itself stays with the generated types.
 //!
 //! Anything unexpected (a malformed field, a length past the end of its message, dimensions
-//! after a skipped payload that make its tensor small or invalid) gives up: the caller then reads the whole file, so that what import accepts and
-//! the errors it reports do not depend on this shortcut.
+//! after a skipped payload that make its tensor small or invalid) gives up: the caller then
+//! reads the whole file, so that what import accepts and the errors it reports do not depend
+//! on this shortcut.
 
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
@@ -52,7 +53,7 @@ pub(super) fn skim<R: Read + Seek>(reader: R, size: u64) -> io::Result<Option<Ve
     // Capacities bounded so that a file that is mostly weights does not reserve its size.
     let mut model = Vec::with_capacity(size.min(CAPACITY_BOUND) as usize);
     match walk.message(size, Level::Model, &mut model) {
-        Ok(_) => Ok(Some(model)),
+        Ok(()) => Ok(Some(model)),
         Err(Stop::GiveUp) => Ok(None),
         Err(Stop::Io(error)) => Err(error),
     }
@@ -73,7 +74,6 @@ struct Walk<R> {
 }
 
 /// What a walked tensor was seen to hold.
-#[derive(Default)]
 struct TensorSeen {
     /// The product of its dimensions so far; `None` once a dimension is negative or the
     /// product overflows (import refuses such a tensor).
@@ -83,13 +83,12 @@ struct TensorSeen {
 
 impl<R: Read + Seek> Walk<R> {
     /// Copies the fields of a message ending at `end` into `out`, descending into the graph,
-    /// its large initializers and their payloads; returns whether a payload was skipped.
-    fn message(&mut self, end: u64, level: Level, out: &mut Vec<u8>) -> Result<bool, Stop> {
+    /// its large initializers and their payloads.
+    fn message(&mut self, end: u64, level: Level, out: &mut Vec<u8>) -> Result<(), Stop> {
         let mut seen = TensorSeen {
             elements: Some(1),
-            ..TensorSeen::default()
+            skipped_payload: false,
         };
-        let mut skipped = false;
         while self.position < end {
             let key_start = out.len();
             let key = self.varint(out, end)?;
@@ -131,7 +130,7 @@ impl<R: Read + Seek> Walk<R> {
                         seen.skipped_payload = true;
                     } else if let Some(child) = child {
                         let mut inner = Vec::with_capacity(len.min(CAPACITY_BOUND) as usize);
-                        skipped |= self.message(field_end, child, &mut inner)?;
+                        self.message(field_end, child, &mut inner)?;
                         encode_varint(inner.len() as u64, out);
                         out.extend_from_slice(&inner);
                     } else {
@@ -152,15 +151,12 @@ impl<R: Read + Seek> Walk<R> {
         if self.position != end {
             return Err(Stop::GiveUp);
         }
-        if seen.skipped_payload {
-            // Dimensions after the payload may make the tensor small after all, or invalid:
-            // import reads the values of small tensors and refuses invalid ones.
-            if seen.elements.is_none_or(|elements| elements <= VALUE_LIMIT) {
-                return Err(Stop::GiveUp);
-            }
-            skipped = true;
+        // Dimensions after a skipped payload may make the tensor small after all, or invalid:
+        // import reads the values of small tensors and refuses invalid ones.
+        if seen.skipped_payload && seen.elements.is_none_or(|elements| elements <= VALUE_LIMIT) {
+            return Err(Stop::GiveUp);
         }
-        Ok(skipped)
+        Ok(())
     }
 
     /// Reads a varint, appending its bytes as they are to `out`.

@@ -168,14 +168,14 @@ pub(super) fn element_count(dims: &[u64]) -> Option<u64> {
 /// values when they are stored inline and small. External data is never opened.
 pub(super) fn tensor_from_proto(proto: &TensorProto) -> Result<Tensor, String> {
     let code = proto.data_type.unwrap_or(0);
-    let mut dims = Vec::with_capacity(proto.dims.len());
+    let mut dims = Dims::with_capacity(proto.dims.len());
     for (axis, &dim) in proto.dims.iter().enumerate() {
         let dim = u64::try_from(dim)
             .map_err(|_| format!("dimension {axis} is {dim}; dimensions must be at least 0"))?;
         dims.push(dim);
     }
     let count = element_count(&dims).ok_or_else(|| format!("its dimensions {dims:?} overflow"))?;
-    let mut tensor = Tensor::new(code, dims.into());
+    let mut tensor = Tensor::new(code, dims);
     tensor.is_static = true;
     let external = proto.data_location == Some(1) || !proto.external_data.is_empty();
     if !external
