@@ -51,6 +51,7 @@ install:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --features train -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --features train
 
 # Regenerates include/cgpredict.h after a change to the C ABI.
 header:

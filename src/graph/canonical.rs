@@ -530,11 +530,7 @@ impl<'a> Work<'a> {
             let Some(node) = self.nodes[id].take() else {
                 continue;
             };
-            let node = node.into_owned();
-            let name = node.name.clone();
-            ids[id] = graph
-                .add_node(node)
-                .map_err(|error| error.context(format!("node '{name}'")))?;
+            ids[id] = graph.add_node(node.into_owned())?;
         }
         for (from, to) in self.canonical_edges(&order, &ids) {
             graph.add_edge(from, to)?;

@@ -63,7 +63,7 @@ impl Graph {
             .filter(|&id| id < u32::MAX)
             .ok_or_else(|| Error::invalid("graph is full: node ids are 32-bit"))?;
         validate_node(&mut node)
-            .map_err(|message| Error::invalid(node_error(id, &node.op, &message)))?;
+            .map_err(|message| Error::invalid(node_error(id, &node, &message)))?;
         self.order.push_node();
         Ok(self.dag.add_node(node).index() as NodeId)
     }
@@ -186,8 +186,11 @@ impl Graph {
     }
 }
 
-fn node_error(id: NodeId, op: &Op, message: &str) -> String {
-    format!("node {id} ({op}): {message}")
+fn node_error(id: NodeId, node: &Node, message: &str) -> String {
+    match node.name.as_str() {
+        "" => format!("node {id} ({}): {message}", node.op),
+        name => format!("node {id} '{name}' ({}): {message}", node.op),
+    }
 }
 
 /// Checks the fields of a node that is about to join a graph, normalizing the fields that

@@ -1,7 +1,7 @@
 //! Once-for-All MobileNetV3 (width 1.0) subnets as computation graphs.
 //!
 //! A subnet is chosen by 20 kernel sizes `ks`, 20 expand ratios `e` (one per block slot,
-//! 4 slots per stage) and 5 stage depths `d`; stage s runs slots 4s..4s+d[s]-1. [`ofa_mbv3`]
+//! 4 slots per stage) and 5 stage depths `d`; stage s runs slots `4s..4s+d[s]-1`. [`ofa_mbv3`]
 //! builds the network exactly as mit-han-lab/once-for-all's `OFAMobileNetV3` runs it
 //! (`ofa_mbv3.py`, `dynamic_layers.py`'s `get_active_subnet_config`, `ofa/utils/layers.py`):
 //!

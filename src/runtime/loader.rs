@@ -67,7 +67,7 @@ fn existing(path: &Path, source: &str) -> Result<PathBuf> {
     }
 }
 
-/// Loads ONNX Runtime (see [`locate`] for where from) unless this process already did, and
+/// Loads ONNX Runtime (from where `locate` finds it) unless this process already did, and
 /// returns the process's ONNX Runtime environment. Asking for a different explicit library after one is
 /// loaded is an error: a process holds one ONNX Runtime.
 pub fn ensure_loaded(explicit: Option<&Path>) -> Result<Environment> {

@@ -11,8 +11,7 @@ use std::rc::Rc;
 use smallvec::{SmallVec, smallvec};
 
 use super::einsum::{Equation, broadcast_dims};
-use super::model::Attributes;
-use super::read::{NodeProto, Text};
+use super::model::{Attributes, NodeText};
 use super::value::{
     Data, Dims, Tensor, VALUE_LIMIT, broadcast_indices, dtype, element_count, strides,
     tensor_from_proto,
@@ -23,18 +22,30 @@ pub(super) type Outputs = SmallVec<[Tensor; 1]>;
 
 type Outcome = Result<Option<Outputs>, String>;
 
+/// What inference reads of a node besides its input tensors.
+#[derive(Clone, Copy)]
+pub(super) struct NodeRef<'a> {
+    pub text: NodeText<'a>,
+    pub attrs: Attributes<'a>,
+    /// The tensor numbers of its inputs (`None` for an absent optional one), and the names
+    /// of all tensors by number: input names for messages.
+    pub input_ids: &'a [Option<u32>],
+    pub names: &'a [&'a str],
+    /// How many outputs it declares.
+    pub outputs: usize,
+}
+
 /// Infers the outputs of `node` from its inputs (`None` where an optional input is absent).
 /// `Ok(None)`: this operator has no rule here (the caller may fall back to declared shapes).
-pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) -> Outcome {
+pub(super) fn infer(node: NodeRef, opset: i64, inputs: &[Option<&Tensor>]) -> Outcome {
     let ctx = Ctx {
         node,
-        attrs: Attributes(&node.attribute),
+        attrs: node.attrs,
         inputs,
         opset,
     };
-    let op = node.op_type.text();
-    let domain = node.domain.text();
-    if !(domain.is_empty() || domain == "ai.onnx") {
+    let op = node.text.op;
+    if !node.text.in_default_domain() {
         return Ok(None);
     }
     let outputs = match op {
@@ -223,7 +234,7 @@ pub(super) fn infer(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) ->
 }
 
 struct Ctx<'a> {
-    node: &'a NodeProto,
+    node: NodeRef<'a>,
     attrs: Attributes<'a>,
     inputs: &'a [Option<&'a Tensor>],
     opset: i64,
@@ -242,7 +253,8 @@ impl<'a> Ctx<'a> {
     }
 
     fn name(&self, index: usize) -> &str {
-        self.node.input.get(index).map_or("", Text::text)
+        let id = self.node.input_ids.get(index).copied().flatten();
+        id.map_or("", |id| self.node.names[id as usize])
     }
 
     /// The integer values of input `index`, which decide the output shape: `None` if the
@@ -545,7 +557,7 @@ fn batch_norm(ctx: &Ctx) -> Result<Outputs, String> {
     let channels = x.dims[1];
     let mut outputs: Outputs = smallvec![x.clone()];
     outputs[0].data = None;
-    for _ in 1..ctx.node.output.len() {
+    for _ in 1..ctx.node.outputs {
         outputs.push(Tensor::new(x.dtype, smallvec![channels]));
     }
     Ok(outputs)
@@ -561,7 +573,7 @@ fn layer_norm(ctx: &Ctx) -> Result<Outputs, String> {
         .int("stash_type")
         .map_or(dtype::FLOAT, |t| t as i32);
     let mut outputs = smallvec![Tensor::new(x.dtype, x.dims.clone())];
-    for _ in 1..ctx.node.output.len() {
+    for _ in 1..ctx.node.outputs {
         outputs.push(Tensor::new(stash, stats.clone()));
     }
     Ok(outputs)
@@ -769,7 +781,7 @@ fn pool(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
     let mut dims = Dims::from_slice(&x.dims[..2]);
     dims.extend(window.output(&x.dims[2..], ceil_mode)?);
     let mut outputs = smallvec![Tensor::new(x.dtype, dims.clone())];
-    if op == "MaxPool" && ctx.node.output.len() > 1 {
+    if op == "MaxPool" && ctx.node.outputs > 1 {
         outputs.push(Tensor::new(dtype::INT64, dims));
     }
     Ok(outputs)
@@ -1140,7 +1152,7 @@ fn split(ctx: &Ctx) -> Result<Outputs, String> {
     let x = ctx.input(0)?;
     let axis = axis_index(ctx.attrs.int_or("axis", 0), x.dims.len())?;
     let size = x.dims[axis];
-    let outputs = ctx.node.output.len();
+    let outputs = ctx.node.outputs;
     let sizes: Vec<u64> = match ctx.ints_input_or_attr(1, "split", 13)? {
         Some(split) if !split.is_empty() => to_dims(&split, "the split sizes")?.to_vec(),
         _ => {
@@ -1359,13 +1371,8 @@ fn constant(ctx: &Ctx) -> Result<Outputs, String> {
         Tensor::new(dtype::INT64, smallvec![v.len() as u64]).with_data(Data::Int(v.to_vec()))
     } else if attrs.has("value_string") {
         Tensor::new(8, Dims::new())
-    } else if let Some(attribute) = ctx
-        .node
-        .attribute
-        .iter()
-        .find(|a| a.name.as_deref() == Some(b"value_strings".as_slice()))
-    {
-        Tensor::new(8, smallvec![attribute.strings.len() as u64])
+    } else if let Some(strings) = attrs.strings("value_strings") {
+        Tensor::new(8, smallvec![strings.len() as u64])
     } else {
         return Err("it has no value attribute this importer reads (value, value_float(s), value_int(s), value_string(s))".into());
     };
@@ -1687,13 +1694,18 @@ mod tests {
     use crate::import::onnx::read::AttributeProto;
     use prost::bytes::Bytes;
 
-    fn node(op: &str, inputs: usize, attributes: Vec<AttributeProto>) -> NodeProto {
-        NodeProto {
-            op_type: Some(Bytes::copy_from_slice(op.as_bytes())),
-            input: (0..inputs).map(|i| Bytes::from(format!("in{i}"))).collect(),
-            output: vec![Bytes::from_static(b"out")],
-            attribute: attributes,
-            ..NodeProto::default()
+    /// A node for [`run`]: its op type, input names and attributes.
+    struct TestNode {
+        op: &'static str,
+        input: Vec<String>,
+        attributes: Vec<AttributeProto>,
+    }
+
+    fn node(op: &'static str, inputs: usize, attributes: Vec<AttributeProto>) -> TestNode {
+        TestNode {
+            op,
+            input: (0..inputs).map(|i| format!("in{i}")).collect(),
+            attributes,
         }
     }
 
@@ -1724,9 +1736,22 @@ mod tests {
         t
     }
 
-    fn run(n: &NodeProto, opset: i64, inputs: &[&Tensor]) -> Result<Outputs, String> {
+    fn run(n: &TestNode, opset: i64, inputs: &[&Tensor]) -> Result<Outputs, String> {
         let inputs: Vec<Option<&Tensor>> = inputs.iter().map(|&t| Some(t)).collect();
-        infer(n, opset, &inputs).map(|o| o.expect("a supported op"))
+        let names: Vec<&str> = n.input.iter().map(String::as_str).collect();
+        let input_ids: Vec<Option<u32>> = (0..names.len() as u32).map(Some).collect();
+        let node = NodeRef {
+            text: NodeText {
+                op: n.op,
+                domain: "",
+                name: "",
+            },
+            attrs: Attributes(&n.attributes),
+            input_ids: &input_ids,
+            names: &names,
+            outputs: 1,
+        };
+        infer(node, opset, &inputs).map(|o| o.expect("a supported op"))
     }
 
     #[test]

@@ -13,8 +13,8 @@ use smallvec::{SmallVec, smallvec};
 
 use super::einsum::Equation;
 use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
-use super::model::{Attributes, Index, Model, declared_shape, node_label};
-use super::read::{NodeProto, Text};
+use super::model::{AttributeReader, Attributes, Index, Model, NodeText, declared_shape};
+use super::read::Text;
 use super::report::{ImportReport, OpCounts};
 use super::value::{Dims, Tensor, element_count, tensor_from_proto};
 use crate::error::{Error, Result};
@@ -43,9 +43,9 @@ struct Constant {
 struct Draft<'m> {
     node: Node,
     /// Drafts whose outputs this node reads, in ONNX input order.
-    inputs: Vec<usize>,
+    inputs: DraftIds,
     /// Positions of the ONNX nodes merged into this node (none for graph inputs and outputs).
-    members: Vec<usize>,
+    members: DraftIds,
     /// The ONNX op type that created it.
     onnx_op: &'m str,
     constant: Option<Constant>,
@@ -53,6 +53,9 @@ struct Draft<'m> {
     reduces_last_axis: bool,
     alive: bool,
 }
+
+/// Draft numbers: most nodes read one or two drafts and stem from one ONNX node.
+type DraftIds = SmallVec<[usize; 2]>;
 
 /// An activation tensor: the draft producing it and the axis that holds its channels.
 #[derive(Debug, Clone, Copy)]
@@ -64,10 +67,20 @@ struct Act {
 /// One ONNX node with its inputs and outputs as tensor numbers.
 #[derive(Clone, Copy)]
 struct Site<'m> {
-    node: &'m NodeProto,
+    text: NodeText<'m>,
     position: usize,
     inputs: &'m [Option<u32>],
     outputs: &'m [Option<u32>],
+}
+
+/// What shape inference found for one ONNX node's outputs.
+enum Inference {
+    Known {
+        outputs: infer::Outputs,
+        is_static: bool,
+    },
+    /// Unknown, for this reason; the node is static.
+    Unresolved(Rc<str>),
 }
 
 /// What became of one ONNX node.
@@ -90,13 +103,14 @@ struct Lowerer<'m> {
     drafts: Vec<Draft<'m>>,
     /// For each draft, the drafts that read it (kept up to date by the fusion passes; may
     /// list dead drafts and repeats, which [`Lowerer::consumers`] filters out).
-    users: Vec<Vec<usize>>,
+    users: Vec<DraftIds>,
     fates: Vec<Fate>,
     fused: BTreeMap<String, usize>,
     warnings: Vec<String>,
     /// The model's batch size (first input's leading dimension), divided out of the
     /// leading dimension of every tensor so that counts are per sample.
     batch: u64,
+    attributes: AttributeReader,
 }
 
 /// Shapes declared by value_info and graph outputs (by tensor number), used where
@@ -111,11 +125,11 @@ fn declared_shapes(model: &Model, index: &Index) -> HashMap<u32, (i32, Vec<Optio
         .collect()
 }
 
-fn op_key(node: &NodeProto) -> String {
-    let op = node.op_type.text();
-    match node.domain.text() {
-        domain if !domain.is_empty() && domain != "ai.onnx" => format!("{domain}:{op}"),
-        _ => op.to_owned(),
+fn op_key(text: NodeText) -> String {
+    if text.in_default_domain() {
+        text.op.to_owned()
+    } else {
+        format!("{}:{}", text.domain, text.op)
     }
 }
 
@@ -136,17 +150,15 @@ pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result
         fused: BTreeMap::new(),
         warnings: Vec::new(),
         batch: 1,
+        attributes: AttributeReader::default(),
     };
     lowerer.read_initializers()?;
     lowerer.read_inputs(input_shape)?;
     for step in 0..lowerer.index.order.len() {
         let position = lowerer.index.order[step];
-        lowerer.visit(position, &declared).map_err(|error| {
-            error.context(format!(
-                "ONNX model: {}",
-                node_label(&model.graph.node[position], position)
-            ))
-        })?;
+        lowerer
+            .visit(position, &declared)
+            .map_err(|error| error.context(format!("ONNX model: {}", index.label(position))))?;
     }
     lowerer.add_outputs()?;
     lowerer.index_users();
@@ -172,7 +184,7 @@ impl<'m> Lowerer<'m> {
 
     fn site(&self, position: usize) -> Site<'m> {
         Site {
-            node: &self.model.graph.node[position],
+            text: self.index.text(position),
             position,
             inputs: self.index.inputs(position),
             outputs: self.index.outputs(position),
@@ -235,7 +247,7 @@ impl<'m> Lowerer<'m> {
                 .map_err(|e| Error::parse(format!("ONNX model: graph input '{name}': {e}")))?;
             let draft = self.push(Draft::new(
                 Node::same_shape(Op::Input, shape).with_name(name),
-                vec![],
+                DraftIds::new(),
                 "",
             ));
             self.acts[id] = Some(Act { draft, axis });
@@ -300,10 +312,95 @@ impl<'m> Lowerer<'m> {
         position: usize,
         declared: &HashMap<u32, (i32, Vec<Option<i64>>)>,
     ) -> Result<()> {
+        // The reader leaves `self` for the visit, so that the attributes it lends stay
+        // readable while the visit updates the lowerer.
+        let mut reader = std::mem::take(&mut self.attributes);
+        let visited = reader
+            .read(&self.model.graph.node[position])
+            .and_then(|attrs| self.visit_with(position, attrs, declared));
+        self.attributes = reader;
+        visited
+    }
+
+    fn visit_with(
+        &mut self,
+        position: usize,
+        attrs: Attributes,
+        declared: &HashMap<u32, (i32, Vec<Option<i64>>)>,
+    ) -> Result<()> {
         let site = self.site(position);
-        let node = site.node;
-        let op = node.op_type.text();
-        let mut inputs: Vec<Option<&Tensor>> = Vec::with_capacity(site.inputs.len());
+        let (outputs, is_static) = match self.infer_outputs(site, attrs, declared)? {
+            Inference::Known { outputs, is_static } => (outputs, is_static),
+            Inference::Unresolved(reason) => {
+                self.mark_unresolved(site, reason);
+                return Ok(());
+            }
+        };
+        if is_static {
+            self.fates[position] = Fate::Folded;
+            self.store(site, outputs);
+            return Ok(());
+        }
+        match self
+            .lower_node(site, attrs, &outputs)
+            .map_err(Error::parse)?
+        {
+            Lowering::Fold { input, axis } => {
+                let id = site.inputs[input].map_or(usize::MAX, |id| id as usize);
+                let (Some(source), Some(tensor)) = (self.acts[id], &self.tensors[id]) else {
+                    return Err(Error::parse("the input it passes on is not an activation"));
+                };
+                let axis = axis
+                    .unwrap_or_else(|| follow_axis(&tensor.dims, source.axis, &outputs[0].dims));
+                for &id in site.outputs.iter().flatten() {
+                    self.acts[id as usize] = Some(Act {
+                        draft: source.draft,
+                        axis,
+                    });
+                }
+                self.fates[position] = Fate::Folded;
+            }
+            Lowering::Map(mapped) => {
+                let Mapped {
+                    node: cg,
+                    inputs,
+                    axis,
+                    constant,
+                    reduces_last_axis,
+                } = *mapped;
+                let name = Some(site.text.name)
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| {
+                        let first = (*site.outputs.first()?)?;
+                        Some(self.index.names[first as usize])
+                    })
+                    .unwrap_or("");
+                let mut draft = Draft::new(cg.with_name(name), inputs, site.text.op);
+                draft.members = smallvec![position];
+                draft.constant = constant;
+                draft.reduces_last_axis = reduces_last_axis;
+                let draft = self.push(draft);
+                for &id in site.outputs.iter().flatten() {
+                    self.acts[id as usize] = Some(Act { draft, axis });
+                }
+                self.fates[position] = Fate::Drafted;
+            }
+        }
+        self.store(site, outputs);
+        Ok(())
+    }
+
+    /// The shapes of node `site`'s outputs, and whether they are static, or why they are
+    /// unknown (for a static node, whose unknown shapes are an error only if the data path
+    /// reads them).
+    fn infer_outputs(
+        &self,
+        site: Site,
+        attrs: Attributes,
+        declared: &HashMap<u32, (i32, Vec<Option<i64>>)>,
+    ) -> Result<Inference> {
+        let op = site.text.op;
+        let mut inputs: SmallVec<[Option<&Tensor>; 4]> = SmallVec::new();
         let mut unresolved: Vec<(usize, usize, Rc<str>)> = Vec::new();
         for (slot, &id) in site.inputs.iter().enumerate() {
             let Some(id) = id.map(|id| id as usize) else {
@@ -334,25 +431,29 @@ impl<'m> Lowerer<'m> {
                     self.index.names[*id]
                 )));
             }
-            let reason = reason.clone();
-            self.mark_unresolved(site, reason);
-            return Ok(());
+            return Ok(Inference::Unresolved(reason.clone()));
         }
         let inferred = if scatter_updates && !unresolved.is_empty() {
             // Scattering writes into input 0 and keeps its shape, whatever the updates' shape.
             let data = inputs[0].ok_or_else(|| Error::parse("required input 0 is missing"))?;
             Ok(Some(smallvec![Tensor::new(data.dtype, data.dims.clone())]))
         } else {
-            infer::infer(node, self.model.opset, &inputs)
+            let node = infer::NodeRef {
+                text: site.text,
+                attrs,
+                input_ids: site.inputs,
+                names: &self.index.names,
+                outputs: site.outputs.len(),
+            };
+            infer::infer(node, self.model.opset(), &inputs)
         };
         let inferred = match inferred {
             Ok(inferred) => inferred,
             Err(message) if is_static => {
                 // A static subgraph (weight preprocessing) whose shapes depend on values stored
                 // outside the file: only an error if a node on the data path needs them.
-                let reason = format!("{}: {message}", node_label(node, position));
-                self.mark_unresolved(site, reason.into());
-                return Ok(());
+                let reason = format!("{}: {message}", self.index.label(site.position));
+                return Ok(Inference::Unresolved(reason.into()));
             }
             Err(message) => return Err(Error::parse(message)),
         };
@@ -373,67 +474,21 @@ impl<'m> Lowerer<'m> {
                     let message = format!(
                         "shape inference has no rule for op type '{}' and the model declares no \
                          complete shape for its output '{}' (value_info)",
-                        op_key(node),
+                        op_key(site.text),
                         self.index.names[id as usize]
                     );
                     if !is_static {
                         return Err(Error::unsupported(message));
                     }
-                    let reason = format!("{}: {message}", node_label(node, position));
-                    self.mark_unresolved(site, reason.into());
-                    return Ok(());
+                    let reason = format!("{}: {message}", self.index.label(site.position));
+                    return Ok(Inference::Unresolved(reason.into()));
                 }
             }
         }
         for tensor in &mut outputs {
             tensor.is_static = is_static;
         }
-        if is_static {
-            self.fates[position] = Fate::Folded;
-            self.store(site, outputs);
-            return Ok(());
-        }
-        match self.lower_node(site, &outputs).map_err(Error::parse)? {
-            Lowering::Fold { input, axis } => {
-                let id = site.inputs[input].map_or(usize::MAX, |id| id as usize);
-                let (Some(source), Some(tensor)) = (self.acts[id], &self.tensors[id]) else {
-                    return Err(Error::parse("the input it passes on is not an activation"));
-                };
-                let axis = axis
-                    .unwrap_or_else(|| follow_axis(&tensor.dims, source.axis, &outputs[0].dims));
-                for &id in site.outputs.iter().flatten() {
-                    self.acts[id as usize] = Some(Act {
-                        draft: source.draft,
-                        axis,
-                    });
-                }
-                self.fates[position] = Fate::Folded;
-            }
-            Lowering::Map(mapped) => {
-                let Mapped {
-                    node: cg,
-                    inputs,
-                    axis,
-                    constant,
-                    reduces_last_axis,
-                } = *mapped;
-                let name = Some(node.name.text())
-                    .filter(|n| !n.is_empty())
-                    .or_else(|| node.output.first().map(Text::text))
-                    .unwrap_or("");
-                let mut draft = Draft::new(cg.with_name(name), inputs, op);
-                draft.members = vec![position];
-                draft.constant = constant;
-                draft.reduces_last_axis = reduces_last_axis;
-                let draft = self.push(draft);
-                for &id in site.outputs.iter().flatten() {
-                    self.acts[id as usize] = Some(Act { draft, axis });
-                }
-                self.fates[position] = Fate::Drafted;
-            }
-        }
-        self.store(site, outputs);
-        Ok(())
+        Ok(Inference::Known { outputs, is_static })
     }
 
     /// Records that the outputs of static node `site` have unknown shapes, and why.
@@ -468,10 +523,13 @@ impl<'m> Lowerer<'m> {
     }
 
     /// Decides what one node with at least one activation input becomes.
-    fn lower_node(&self, site: Site, outputs: &[Tensor]) -> std::result::Result<Lowering, String> {
-        let node = site.node;
-        let op = node.op_type.text();
-        let attrs = Attributes(&node.attribute);
+    fn lower_node(
+        &self,
+        site: Site,
+        attrs: Attributes,
+        outputs: &[Tensor],
+    ) -> std::result::Result<Lowering, String> {
+        let op = site.text.op;
         let acts: SmallVec<[(usize, Act, &Tensor); 4]> = (0..site.inputs.len())
             .filter_map(|i| self.act(site, i).map(|(a, t)| (i, a, t)))
             .collect();
@@ -481,9 +539,9 @@ impl<'m> Lowerer<'m> {
                 "it reads data-dependent tensors that no traced activation produces".into(),
             );
         }
-        let default_domain = matches!(node.domain.text(), "" | "ai.onnx");
+        let default_domain = site.text.in_default_domain();
         let (first_index, first, first_tensor) = acts[0];
-        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let sources: DraftIds = acts.iter().map(|(_, a, _)| a.draft).collect();
         let unknown =
             || -> std::result::Result<Lowering, String> { self.unknown(site, &acts, out) };
         if !default_domain {
@@ -633,7 +691,7 @@ impl<'m> Lowerer<'m> {
             }
             "ReduceMean" if first_index == 0 => {
                 let rank = first_tensor.dims.len();
-                let axes_input = if self.model.opset >= reduce_axes_input_since(op) {
+                let axes_input = if self.model.opset() >= reduce_axes_input_since(op) {
                     self.static_input(site, 1)
                         .and_then(|t| t.ints().map(<[i64]>::to_vec))
                 } else {
@@ -714,7 +772,7 @@ impl<'m> Lowerer<'m> {
             .find(|t| t.elements().is_some_and(|n| n >= 2))
             .map(|t| t.dims.clone())
             .unwrap_or_default();
-        let op = Op::Unknown(op_key(site.node));
+        let op = Op::Unknown(op_key(site.text));
         let cg = Node::new(op, input, output).with_weight_shape(weight.to_vec());
         let sources = acts.iter().map(|(_, a, _)| a.draft).collect();
         Ok(Lowering::map(cg, sources, axis))
@@ -763,7 +821,7 @@ impl<'m> Lowerer<'m> {
             .with_dilation(dilation[0], dilation[1])
             .with_groups(groups)
             .with_bias(has_bias);
-        Ok(Lowering::map(cg, vec![acts[0].1.draft], 1))
+        Ok(Lowering::map(cg, smallvec![acts[0].1.draft], 1))
     }
 
     fn gemm(
@@ -788,7 +846,7 @@ impl<'m> Lowerer<'m> {
         };
         let input = self.cg_shape(&[rows, k], 1)?;
         let output = self.cg_shape(&out.dims, 1)?;
-        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let sources: DraftIds = acts.iter().map(|(_, a, _)| a.draft).collect();
         let linear = acts.len() == 1 && acts[0].0 == 0 && !trans_a;
         let op = if linear { Op::Linear } else { Op::MatMul };
         Ok(Lowering::map(
@@ -810,7 +868,7 @@ impl<'m> Lowerer<'m> {
         let out_last = out.dims.len().saturating_sub(1);
         let input = self.cg_shape(&a.dims, a_last)?;
         let output = self.cg_shape(&out.dims, out_last)?;
-        let sources: Vec<usize> = acts.iter().map(|(_, a, _)| a.draft).collect();
+        let sources: DraftIds = acts.iter().map(|(_, a, _)| a.draft).collect();
         let linear = acts.len() == 1 && acts[0].0 == 0 && b.is_static && b.dims.len() == 2;
         let op = if linear { Op::Linear } else { Op::MatMul };
         Ok(Lowering::map(
@@ -854,12 +912,12 @@ impl<'m> Lowerer<'m> {
             .with_kernel(kernel[0], kernel[1])
             .with_stride(stride[0], stride[1])
             .with_dilation(dilation[0], dilation[1]);
-        Ok(Lowering::map(cg, vec![act.draft], 1))
+        Ok(Lowering::map(cg, smallvec![act.draft], 1))
     }
 
     /// Clip's bounds, if known: inputs 1 and 2 from opset 11, attributes before.
     fn clip_bounds(&self, site: Site, attrs: Attributes) -> Option<(f64, f64)> {
-        if self.model.opset < 11 {
+        if self.model.opset() < 11 {
             let min = attrs.float("min").map_or(f64::NEG_INFINITY, f64::from);
             let max = attrs.float("max").map_or(f64::INFINITY, f64::from);
             return Some((min, max));
@@ -899,7 +957,7 @@ impl<'m> Lowerer<'m> {
                 .map_err(|e| Error::parse(format!("ONNX model: graph output '{name}': {e}")))?;
             self.push(Draft::new(
                 Node::same_shape(Op::Output, shape).with_name(name),
-                vec![act.draft],
+                smallvec![act.draft],
                 "",
             ));
         }
@@ -907,7 +965,7 @@ impl<'m> Lowerer<'m> {
     }
 
     fn index_users(&mut self) {
-        self.users = vec![Vec::new(); self.drafts.len()];
+        self.users = vec![DraftIds::new(); self.drafts.len()];
         for (id, draft) in self.drafts.iter().enumerate() {
             for &input in &draft.inputs {
                 self.users[input].push(id);
@@ -953,7 +1011,7 @@ impl<'m> Lowerer<'m> {
     /// Replaces the drafts `absorbed` and `last` by `last` rewritten as `node` reading `input`.
     fn fuse(&mut self, pattern: &str, absorbed: &[usize], last: usize, op: Op, input: usize) {
         let shape = self.drafts[absorbed[0]].node.input;
-        let mut members = Vec::new();
+        let mut members = DraftIds::new();
         for &id in absorbed {
             members.append(&mut self.drafts[id].members);
             self.drafts[id].alive = false;
@@ -962,7 +1020,7 @@ impl<'m> Lowerer<'m> {
         members.append(&mut draft.members);
         draft.members = members;
         draft.node = Node::same_shape(op, shape).with_name(std::mem::take(&mut draft.node.name));
-        draft.inputs = vec![input];
+        draft.inputs = smallvec![input];
         draft.constant = None;
         self.users[input].push(last);
         *self.fused.entry(pattern.to_owned()).or_insert(0) += 1;
@@ -1035,7 +1093,7 @@ impl<'m> Lowerer<'m> {
                     .copied()
                     .find(|&h| h != plus && self.is_const_op(h, "Mul", 0.5));
                 if let Some(half) = half
-                    && self.drafts[half].inputs == [x]
+                    && self.drafts[half].inputs.as_slice() == [x]
                     && two(next, half, plus)
                     && self.sole_consumer(half) == Some(next)
                 {
@@ -1072,7 +1130,7 @@ impl<'m> Lowerer<'m> {
             };
             let ok_mean = self.drafts[mean].reduces_last_axis
                 && self.is_op(mean, "ReduceMean")
-                && self.drafts[mean].inputs == [x]
+                && self.drafts[mean].inputs.as_slice() == [x]
                 && self.sole_consumer(mean) == Some(centered);
             let ok_eps = self.is_op(var_eps, "Add")
                 && self.drafts[var_eps].inputs.len() == 1
@@ -1101,7 +1159,7 @@ impl<'m> Lowerer<'m> {
             let mut expected = vec![square, div];
             expected.sort_unstable();
             let ok_square = self.is_const_op(square, "Pow", 2.0)
-                && self.drafts[square].inputs == [centered]
+                && self.drafts[square].inputs.as_slice() == [centered]
                 && self.sole_consumer(square) == Some(variance)
                 && centered_users == expected;
             if !ok_square {
@@ -1152,7 +1210,7 @@ impl<'m> Lowerer<'m> {
             for (x, gate) in [(a, b), (b, a)] {
                 let ok = self.is_op(gate, "Sigmoid")
                     && self.drafts[gate].node.op == Op::Sigmoid
-                    && self.drafts[gate].inputs == [x]
+                    && self.drafts[gate].inputs.as_slice() == [x]
                     && self.sole_consumer(gate) == Some(mul)
                     && self.drafts[gate].node.input == self.drafts[mul].node.output;
                 if ok {
@@ -1215,10 +1273,10 @@ impl<'m> Lowerer<'m> {
         // Count per (domain, op type) first, then spell the keys once each.
         let onnx_nodes = &self.model.graph.node;
         let key = |position: usize| {
-            let node = &onnx_nodes[position];
-            (node.domain.text(), node.op_type.text())
+            let text = self.index.text(position);
+            OpKey(text.domain, text.op)
         };
-        let mut counts: HashMap<(&str, &str), OpCounts> = HashMap::with_capacity(64);
+        let mut counts: HashMap<OpKey, OpCounts> = HashMap::with_capacity(64);
         for (position, fate) in self.fates.iter().enumerate() {
             if *fate == Fate::Folded {
                 counts.entry(key(position)).or_default().folded += 1;
@@ -1236,7 +1294,7 @@ impl<'m> Lowerer<'m> {
             }
         }
         let mut ops: BTreeMap<String, OpCounts> = BTreeMap::new();
-        for ((domain, op), c) in counts {
+        for (OpKey(domain, op), c) in counts {
             let key = match domain {
                 "" | "ai.onnx" => op.to_owned(),
                 domain => format!("{domain}:{op}"),
@@ -1247,7 +1305,7 @@ impl<'m> Lowerer<'m> {
             entry.unknown += c.unknown;
         }
         let report = ImportReport {
-            opset: self.model.opset,
+            opset: self.model.opset(),
             onnx_nodes: onnx_nodes.len(),
             cg_nodes: 0,
             cg_edges: 0,
@@ -1272,12 +1330,28 @@ impl<'m> Lowerer<'m> {
     }
 }
 
+/// A node's domain and op type as a map key, compared byte by byte: they are a few bytes
+/// long, for which a call to `memcmp` (what `str` equality does) costs more than the
+/// comparison itself, once per ONNX node.
+#[derive(Clone, Copy, Hash)]
+struct OpKey<'m>(&'m str, &'m str);
+
+impl PartialEq for OpKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let same =
+            |a: &str, b: &str| a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y);
+        same(self.0, other.0) && same(self.1, other.1)
+    }
+}
+
+impl Eq for OpKey<'_> {}
+
 impl<'m> Draft<'m> {
-    fn new(node: Node, inputs: Vec<usize>, onnx_op: &'m str) -> Draft<'m> {
+    fn new(node: Node, inputs: DraftIds, onnx_op: &'m str) -> Draft<'m> {
         Draft {
             node,
             inputs,
-            members: Vec::new(),
+            members: DraftIds::new(),
             onnx_op,
             constant: None,
             reduces_last_axis: false,
@@ -1299,14 +1373,14 @@ enum Lowering {
 
 struct Mapped {
     node: Node,
-    inputs: Vec<usize>,
+    inputs: DraftIds,
     axis: usize,
     constant: Option<Constant>,
     reduces_last_axis: bool,
 }
 
 impl Lowering {
-    fn map(node: Node, inputs: Vec<usize>, axis: usize) -> Lowering {
+    fn map(node: Node, inputs: DraftIds, axis: usize) -> Lowering {
         Lowering::Map(Box::new(Mapped {
             node,
             inputs,

@@ -2,7 +2,8 @@
 //!
 //! # What is read
 //! The protobuf is decoded with types generated from `proto/onnx_read.proto`, the subset of
-//! the vendored `proto/onnx.proto` that import reads (strings as slices of the buffer).
+//! the vendored `proto/onnx.proto` that import reads (strings as slices of the buffer; each
+//! node decoded when it is needed, into messages reused from node to node).
 //! Initializers contribute their element type and `dims`; their values are read only when
 //! stored inline and small (shape constants); external data files are never opened, and a
 //! file's large inline values are not even read (`skim.rs`). The
@@ -105,7 +106,12 @@ pub fn graph_from_onnx_bytes_with(
     bytes: &[u8],
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
-    graph_from_buffer(bytes, options)
+    // One copy into shared memory, which decoding then slices, rather than a copy of every
+    // node and tensor (checked first, so that an oversized input is not copied).
+    options
+        .limits
+        .check_onnx_bytes("the ONNX model", bytes.len() as u64)?;
+    graph_from_buffer(Bytes::copy_from_slice(bytes), options)
 }
 
 /// The import from a byte slice, or from [`Bytes`] that decoding slices instead of copying
@@ -183,10 +189,14 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 /// What import needs of a model file: an uncompressed file is read without the inline
 /// values of its large initializers, which import never reads (see `skim.rs`); a
-/// gzip-compressed one, or one that the skim gives up on, is read whole.
+/// gzip-compressed one, one that the skim gives up on, or one small enough to come in a single
+/// read of the skim's buffer (so that seeking would save nothing) is read whole.
 fn read_model_structure(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let io = io_error(path);
     let (mut file, size) = open_model_file(path, limits)?;
+    if size <= skim::READ_BUFFER_BYTES {
+        return read_open_model_file(file, size, path, limits);
+    }
     let mut magic = [0u8; 2];
     let compressed = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
     file.rewind().map_err(&io)?;

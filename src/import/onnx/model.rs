@@ -1,24 +1,29 @@
 //! The parts of an ONNX model that import reads: the graph's nodes in dependency order, its
 //! declared inputs, outputs and value_info types, and node attributes.
+//!
+//! Nodes stay encoded in the decoded model: [`Index`] reads each node's names once (into
+//! one reused message, keeping the names as slices of the node) and [`AttributeReader`] its
+//! attributes when the node is lowered, so that decoding allocates per model rather than
+//! a dozen times per node.
 
 use foldhash::{HashMap, HashMapExt};
 
 use prost::Message;
-use prost::bytes::Buf;
+use prost::bytes::{Buf, Bytes};
 
 use super::read::{
-    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, Text, ValueInfoProto,
-    type_proto,
+    AttributeProto, GraphProto, ModelProto, NodeAttributes, NodeLinks, TensorProto, Text,
+    ValueInfoProto, type_proto,
 };
 use super::wire;
 use crate::error::{Error, Result};
 use crate::graph::Limits;
 
-/// A decoded model.
+/// A decoded model (its nodes still encoded, see [`Index`] and [`AttributeReader`]).
 pub(super) struct Model {
     pub graph: GraphProto,
-    /// Version of the default (`ai.onnx`) operator set.
-    pub opset: i64,
+    /// Version of the default (`ai.onnx`) operator set, if the model declares one.
+    declared_opset: Option<i64>,
 }
 
 /// The graph's tensor names numbered 0, 1, 2, ... (so that later passes use vectors, not
@@ -36,9 +41,27 @@ pub(super) struct Index<'m> {
     /// By the name's bytes, so that reads need no UTF-8 check: only names of defined tensors
     /// are keys, and those are checked once, when defined.
     ids: HashMap<&'m [u8], u32>,
+    /// Every node's op type, domain and name, checked once here so that later passes read
+    /// them without checking again.
+    texts: Vec<NodeText<'m>>,
 }
 
-impl Index<'_> {
+/// A node's op type, domain and name as text (empty when absent).
+#[derive(Clone, Copy)]
+pub(super) struct NodeText<'m> {
+    pub op: &'m str,
+    pub domain: &'m str,
+    pub name: &'m str,
+}
+
+impl NodeText<'_> {
+    /// Whether the node is in the default (`ai.onnx`) operator domain.
+    pub fn in_default_domain(&self) -> bool {
+        is_default_domain(self.domain)
+    }
+}
+
+impl<'m> Index<'m> {
     /// The number of a tensor name, if the graph has it.
     pub fn id(&self, name: &str) -> Option<u32> {
         self.ids.get(name.as_bytes()).copied()
@@ -52,6 +75,24 @@ impl Index<'_> {
     /// The tensor numbers of node `position`'s outputs.
     pub fn outputs(&self, position: usize) -> &[Option<u32>] {
         &self.slots[self.outputs_at[position]..self.outputs_at[position + 1]]
+    }
+
+    /// Node `position`'s op type, domain and name.
+    pub fn text(&self, position: usize) -> NodeText<'m> {
+        self.texts[position]
+    }
+
+    /// Node `position`'s name for messages: its own name, or its first output's, or its
+    /// position.
+    pub fn label(&self, position: usize) -> String {
+        let text = self.texts[position];
+        let first_output = self
+            .outputs(position)
+            .first()
+            .copied()
+            .flatten()
+            .map_or("", |id| self.names[id as usize]);
+        label(text.op, text.name, first_output, position)
     }
 }
 
@@ -84,50 +125,97 @@ impl Model {
         let graph = proto.graph.ok_or_else(|| {
             Error::parse("ONNX model: it has no graph (ModelProto.graph is missing)")
         })?;
-        let opset = proto
+        let declared_opset = proto
             .opset_import
             .iter()
             .filter(|entry| is_default_domain(entry.domain.text()))
             .filter_map(|entry| entry.version)
             .max();
-        let opset = match opset {
-            Some(version) => version,
-            None if graph
-                .node
-                .iter()
-                .any(|node| is_default_domain(node.domain.text())) =>
-            {
-                return Err(Error::parse(
-                    "ONNX model: it uses default-domain operators but declares no opset version \
-                     for them (opset_import has no entry for domain \"\")",
-                ));
-            }
-            None => 0,
-        };
-        Ok(Model { graph, opset })
+        Ok(Model {
+            graph,
+            declared_opset,
+        })
+    }
+
+    /// Version of the default (`ai.onnx`) operator set; 0 when the model declares none,
+    /// which [`Model::index`] allows only if no node is in that domain.
+    pub fn opset(&self) -> i64 {
+        self.declared_opset.unwrap_or(0)
     }
 
     /// Numbers the tensors and orders the nodes; refuses a graph whose nodes read undefined
-    /// tensors, write a tensor twice, or form a cycle.
+    /// tensors, write a tensor twice, or form a cycle, and one that uses default-domain
+    /// operators without declaring their opset.
     pub fn index(&self) -> Result<Index<'_>> {
-        index_graph(&self.graph)
+        index_graph(&self.graph, self.declared_opset.is_some())
+    }
+}
+
+/// Decodes one node's attributes at a time into messages kept from node to node, so that
+/// reading attributes allocates only while the largest node seen so far grows.
+#[derive(Default)]
+pub(super) struct AttributeReader {
+    encoded: NodeAttributes,
+    decoded: Vec<AttributeProto>,
+}
+
+impl AttributeReader {
+    /// The attributes of `node` (a node's encoding, from [`GraphProto::node`]).
+    pub fn read(&mut self, node: &Bytes) -> Result<Attributes<'_>> {
+        let invalid = |error: prost::DecodeError| {
+            Error::parse(format!(
+                "ONNX model: not a valid ONNX protobuf: its attributes: {error}"
+            ))
+        };
+        self.encoded.clear();
+        self.encoded.merge(node.clone()).map_err(invalid)?;
+        let count = self.encoded.attribute.len();
+        if self.decoded.len() < count {
+            self.decoded.resize_with(count, AttributeProto::default);
+        }
+        for (encoded, decoded) in self.encoded.attribute.iter().zip(&mut self.decoded) {
+            decoded.clear();
+            decoded.merge(encoded.clone()).map_err(invalid)?;
+        }
+        Ok(Attributes(&self.decoded[..count]))
     }
 }
 
 /// A node's name for messages: its own name, or its first output's, or its position.
-/// Names that are not UTF-8 are shown with replacement characters.
-pub(super) fn node_label(node: &NodeProto, index: usize) -> String {
-    let op = String::from_utf8_lossy(node.op_type.as_deref().unwrap_or(b"?"));
-    match node.name.as_deref().filter(|name| !name.is_empty()) {
-        Some(name) => format!("node '{}' ({op})", String::from_utf8_lossy(name)),
-        None => match node.output.first().filter(|name| !name.is_empty()) {
-            Some(output) => format!(
-                "node #{index} ({op}, output '{}')",
-                String::from_utf8_lossy(output)
-            ),
-            None => format!("node #{index} ({op})"),
-        },
+fn label(op: &str, name: &str, first_output: &str, position: usize) -> String {
+    let op = if op.is_empty() { "?" } else { op };
+    match (name, first_output) {
+        ("", "") => format!("node #{position} ({op})"),
+        ("", output) => format!("node #{position} ({op}, output '{output}')"),
+        (name, _) => format!("node '{name}' ({op})"),
     }
+}
+
+/// [`label`] of a node not yet indexed, whose names may not be UTF-8 (shown with
+/// replacement characters).
+fn raw_label(links: &NodeLinks, position: usize) -> String {
+    let lossy =
+        |bytes: Option<&Bytes>| String::from_utf8_lossy(bytes.map_or(&[], |b| b)).into_owned();
+    label(
+        &lossy(links.op_type.as_ref()),
+        &lossy(links.name.as_ref()),
+        &lossy(links.output.first()),
+        position,
+    )
+}
+
+/// `part`, a slice that decoding `whole` (a [`Bytes`]) made of it, borrowed from `whole`:
+/// names borrowed from the model's nodes rather than from the message decoded from them,
+/// which is reused for the next node.
+fn within<'a>(whole: &'a [u8], part: &[u8]) -> Result<&'a [u8]> {
+    if part.is_empty() {
+        return Ok(&[]);
+    }
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    start
+        .checked_add(part.len())
+        .and_then(|end| whole.get(start..end))
+        .ok_or_else(|| Error::parse("ONNX model: a decoded name lies outside its node"))
 }
 
 /// `bytes` as text, or an error saying that `what` is not UTF-8 (ONNX strings must be).
@@ -151,16 +239,16 @@ fn intern<'m>(index: &mut Index<'m>, name: &'m [u8], what: impl FnOnce() -> Stri
 /// requires the file's order to be such an order, and it is used when it is; otherwise
 /// Kahn's algorithm over tensor dependencies sorts the nodes, so that unsorted files are
 /// accepted, and cycles and dangling reads are reported with their names.
-fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
+fn index_graph(graph: &GraphProto, opset_declared: bool) -> Result<Index<'_>> {
     let nodes = &graph.node;
-    let slot_count: usize = nodes.iter().map(|n| n.input.len() + n.output.len()).sum();
     let mut index = Index {
         names: Vec::new(),
         order: Vec::with_capacity(nodes.len()),
-        slots: Vec::with_capacity(slot_count),
+        slots: Vec::with_capacity(4 * nodes.len()),
         inputs_at: Vec::with_capacity(nodes.len() + 1),
         outputs_at: Vec::with_capacity(nodes.len() + 1),
         ids: HashMap::with_capacity(graph.input.len() + graph.initializer.len() + 2 * nodes.len()),
+        texts: Vec::with_capacity(nodes.len()),
     };
     // Producers: 0 = graph input or initializer, k + 1 = node k.
     let mut producer: Vec<usize> = Vec::with_capacity(index.ids.capacity());
@@ -177,32 +265,55 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
         producer.resize(index.names.len(), NONE);
         producer[id] = 0;
     }
+    // One pass decodes each node once: outputs are numbered at once; input names wait in
+    // `reads` until every output is numbered (a file's nodes may be out of order).
+    let mut reads: Vec<&[u8]> = Vec::with_capacity(2 * nodes.len());
+    let mut reads_at: Vec<usize> = Vec::with_capacity(nodes.len() + 1);
+    reads_at.push(0);
+    let mut links = NodeLinks::default();
     index.outputs_at.push(0);
     for (position, node) in nodes.iter().enumerate() {
-        for field in [&node.op_type, &node.domain, &node.name]
-            .into_iter()
-            .flatten()
-        {
-            utf8(field, || {
-                format!(
-                    "the op type, domain or name of {}",
-                    node_label(node, position)
-                )
-            })?;
-        }
-        if node.op_type.text().is_empty() {
+        links.clear();
+        links.merge(node.clone()).map_err(|error| {
+            Error::parse(format!(
+                "ONNX model: not a valid ONNX protobuf: node #{position}: {error}"
+            ))
+        })?;
+        let [op, domain, name] = [&links.op_type, &links.domain, &links.name].map(|field| {
+            within(node, field.as_deref().unwrap_or_default()).and_then(|bytes| {
+                utf8(bytes, || {
+                    format!(
+                        "the op type, domain or name of {}",
+                        raw_label(&links, position)
+                    )
+                })
+            })
+        });
+        let text = NodeText {
+            op: op?,
+            domain: domain?,
+            name: name?,
+        };
+        index.texts.push(text);
+        if text.op.is_empty() {
             return Err(Error::parse(format!(
                 "ONNX model: {} has no op_type",
-                node_label(node, position)
+                raw_label(&links, position)
             )));
         }
-        for output in &node.output {
+        if !opset_declared && text.in_default_domain() {
+            return Err(Error::parse(
+                "ONNX model: it uses default-domain operators but declares no opset version \
+                 for them (opset_import has no entry for domain \"\")",
+            ));
+        }
+        for output in &links.output {
             if output.is_empty() {
                 index.slots.push(None);
                 continue;
             }
-            let id = intern(&mut index, output, || {
-                format!("an output name of {}", node_label(node, position))
+            let id = intern(&mut index, within(node, output)?, || {
+                format!("an output name of {}", raw_label(&links, position))
             })? as usize;
             producer.resize(index.names.len(), NONE);
             match producer[id] {
@@ -210,7 +321,7 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
                 0 => {
                     return Err(Error::parse(format!(
                         "ONNX model: {} writes tensor '{}', which is already a graph input or initializer",
-                        node_label(node, position),
+                        raw_label(&links, position),
                         index.names[id]
                     )));
                 }
@@ -218,30 +329,34 @@ fn index_graph(graph: &GraphProto) -> Result<Index<'_>> {
                     return Err(Error::parse(format!(
                         "ONNX model: tensor '{}' is produced twice, by {} and by {}",
                         index.names[id],
-                        node_label(&nodes[other - 1], other - 1),
-                        node_label(node, position)
+                        index.label(other - 1),
+                        raw_label(&links, position)
                     )));
                 }
             }
             index.slots.push(Some(id as u32));
         }
         index.outputs_at.push(index.slots.len());
+        for input in &links.input {
+            reads.push(within(node, input)?);
+        }
+        reads_at.push(reads.len());
     }
     let mut sorted = true;
     index.inputs_at.push(index.slots.len());
-    for (position, node) in nodes.iter().enumerate() {
-        for input in &node.input {
+    for position in 0..nodes.len() {
+        for &input in &reads[reads_at[position]..reads_at[position + 1]] {
             if input.is_empty() {
                 index.slots.push(None);
                 continue;
             }
-            let id = index.ids.get(input.as_ref()).copied();
+            let id = index.ids.get(input).copied();
             match id.map_or(NONE, |id| producer[id as usize]) {
                 NONE => {
                     return Err(Error::parse(format!(
                         "ONNX model: {} reads tensor '{}', which no node, graph input or \
                          initializer provides",
-                        node_label(node, position),
+                        index.label(position),
                         String::from_utf8_lossy(input)
                     )));
                 }
@@ -292,7 +407,7 @@ fn sort_nodes(graph: &GraphProto, index: &mut Index, producer: &[usize]) -> Resu
         let stuck: Vec<String> = (0..nodes.len())
             .filter(|&position| pending[position] > 0)
             .take(4)
-            .map(|position| node_label(&nodes[position], position))
+            .map(|position| index.label(position))
             .collect();
         return Err(Error::parse(format!(
             "ONNX model: the graph has a cycle; {} nodes wait on each other, among them {}",
@@ -359,6 +474,10 @@ impl<'a> Attributes<'a> {
 
     pub fn floats(&self, name: &str) -> Option<&'a [f32]> {
         self.get(name).map(|attribute| attribute.floats.as_slice())
+    }
+
+    pub fn strings(&self, name: &str) -> Option<&'a [Bytes]> {
+        self.get(name).map(|attribute| attribute.strings.as_slice())
     }
 
     pub fn string(&self, name: &str) -> Option<String> {

@@ -15,6 +15,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Seek};
 
+use smallvec::SmallVec;
+
 use super::value::VALUE_LIMIT;
 
 /// `ModelProto.graph`.
@@ -27,6 +29,8 @@ const TENSOR_DIMS: u64 = 1;
 const TENSOR_RAW_DATA: u64 = 9;
 /// Payloads (and initializers) shorter than this are copied: seeking past them saves little.
 const SKIP_MIN_BYTES: u64 = 4096;
+/// The walk's read buffer: a file no larger comes in one read, whatever is skipped.
+pub(super) const READ_BUFFER_BYTES: u64 = 64 * 1024;
 /// The most memory reserved ahead for a message's copy.
 const CAPACITY_BOUND: u64 = 1 << 20;
 
@@ -47,7 +51,7 @@ impl From<io::Error> for Stop {
 /// payloads of its graph's initializers; `Ok(None)` when it must be read whole instead.
 pub(super) fn skim<R: Read + Seek>(reader: R, size: u64) -> io::Result<Option<Vec<u8>>> {
     let mut walk = Walk {
-        input: BufReader::with_capacity(64 * 1024, reader),
+        input: BufReader::with_capacity(READ_BUFFER_BYTES as usize, reader),
         position: 0,
     };
     // Capacities bounded so that a file that is mostly weights does not reserve its size.
@@ -103,7 +107,7 @@ impl<R: Read + Seek> Walk<R> {
                 1 => self.copy(8, out, end)?,
                 5 => self.copy(4, out, end)?,
                 2 => {
-                    let mut length = Vec::with_capacity(10);
+                    let mut length: SmallVec<[u8; 10]> = SmallVec::new();
                     let len = self.varint(&mut length, end)?;
                     let field_end = self
                         .position
@@ -160,7 +164,7 @@ impl<R: Read + Seek> Walk<R> {
     }
 
     /// Reads a varint, appending its bytes as they are to `out`.
-    fn varint(&mut self, out: &mut Vec<u8>, end: u64) -> Result<u64, Stop> {
+    fn varint(&mut self, out: &mut impl Extend<u8>, end: u64) -> Result<u64, Stop> {
         let mut value = 0u64;
         for index in 0..10 {
             if self.position >= end {
@@ -172,7 +176,7 @@ impl<R: Read + Seek> Walk<R> {
             };
             self.input.consume(1);
             self.position += 1;
-            out.push(byte);
+            out.extend([byte]);
             value |= u64::from(byte & 0x7f) << (7 * index);
             if byte & 0x80 == 0 {
                 return Ok(value);

@@ -86,7 +86,7 @@ impl OfaArch {
     }
 }
 
-/// OFA-MobileNetV3 subnets at the resolutions of [`OFA_SEARCH_RESOLUTIONS`].
+/// OFA-MobileNetV3 subnets at the resolutions of `OFA_SEARCH_RESOLUTIONS` (160 to 224 pixels in steps of 16).
 ///
 /// Sampling draws every choice uniformly (`ArchManager.random_sample`). Mutation follows
 /// `EvolutionFinder.mutate_sample`: each block slot's kernel size and expand ratio and each
