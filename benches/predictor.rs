@@ -70,31 +70,11 @@ const CGP_DEVICE_CPU: u32 = 1;
 const RESNET50: &str = "data/zoo/torchvision/ResNet50_Weights.IMAGENET1K_V1.onnx.gz";
 const FIXTURE: &str = "tests/fixtures/runtime/kgnn_speed.onnx";
 
-/// `struct timespec` of 64-bit Linux.
-#[repr(C)]
-struct Timespec {
-    seconds: i64,
-    nanoseconds: i64,
-}
-
-unsafe extern "C" {
-    fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
-}
-
-/// CPU time used by the calling thread (Linux `CLOCK_THREAD_CPUTIME_ID`): with one intra-op
-/// thread, ONNX Runtime runs the model on the calling thread, so this is the call's CPU cost,
-/// barely moved by other processes loading the machine.
-fn thread_cpu_time() -> Duration {
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut time = Timespec {
-        seconds: 0,
-        nanoseconds: 0,
-    };
-    // SAFETY: a valid clock id and a valid, exclusive pointer to a timespec.
-    let status = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut time) };
-    assert_eq!(status, 0, "clock_gettime failed");
-    Duration::new(time.seconds as u64, time.nanoseconds as u32)
-}
+// With one intra-op thread, ONNX Runtime runs the model on the calling thread, so that the
+// thread's CPU time is the call's cost.
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::thread_cpu_time;
 
 fn check(status: cgp_status, what: &str) {
     if status != cgp_status::CGP_OK {
