@@ -11,12 +11,14 @@ use std::time::Instant;
 use burn::tensor::Device;
 use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
+use cgpredict::runtime::adapt::RidgeHead;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
-use crate::pipeline::{FamilyCache, StepChoice, load_target, train_sources, tune_target};
+use crate::pipeline::{
+    FamilyCache, StepChoice, load_target, ranking_head_scores, train_sources, tune_target,
+};
 use crate::plot;
 use crate::train::predict;
 
@@ -231,15 +233,13 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     .iter()
                     .map(|&(_, score)| score as f32)
                     .collect();
-                let (shot_scores, shot_embeddings) = predict(&tuned.network, &tuned.shots, &device);
-                let head = fit_ranking_head(
-                    &rows_with_scores(&shot_embeddings, &shot_scores, dim),
-                    dim + 1,
-                    &shot_labels,
-                )
-                .map_err(|e| e.to_string())?;
-                let rows = rows_with_scores(&tuned.test_embeddings, &test_scores, dim);
-                let head_predictions = widen(&head.predict(&rows));
+                let head_predictions = widen(&ranking_head_scores(
+                    &tuned.network,
+                    &tuned.shots,
+                    &tuned.test_embeddings,
+                    &test_scores,
+                    &device,
+                )?);
                 record(&mut ranked, &head_predictions)?;
                 ranked.shots = shot_labels.len();
                 ranked.steps.push(tuned.steps.clone());

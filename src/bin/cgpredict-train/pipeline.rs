@@ -368,6 +368,28 @@ impl StepChoice {
     }
 }
 
+/// The scores of a ranking head ([`fit_ranking_head`]) on `network`'s embedding and score,
+/// fitted to the labels of `shots` and applied to graphs given by their `embeddings` and
+/// `scores` from the same network.
+pub fn ranking_head_scores(
+    network: &Network,
+    shots: &[&Sample],
+    embeddings: &[f32],
+    scores: &[f32],
+    device: &Device,
+) -> Result<Vec<f32>, String> {
+    let (shot_scores, shot_embeddings) = predict(network, shots, device);
+    let dim = shot_embeddings.len() / shots.len().max(1);
+    let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
+    let head = fit_ranking_head(
+        &rows_with_scores(&shot_embeddings, &shot_scores, dim),
+        dim + 1,
+        &labels,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(head.predict(&rows_with_scores(embeddings, scores, dim)))
+}
+
 /// Chooses the fine-tuning steps by K-fold cross-validation on the shots alone: for each
 /// candidate, a copy of `network` fine-tuned on the other folds scores each fold; the
 /// candidate whose scores rank the shots best wins, ties going to fewer steps. Folds and batch
@@ -402,17 +424,9 @@ pub fn choose_steps(
             };
             let mut order = ChaCha8Rng::seed_from_u64(rng_seed(seed, candidate, fold));
             let (tuned, _) = finetune(network.clone(), &train, &run_config, &mut order, device);
-            let (train_scores, train_embeddings) = predict(&tuned, &train, device);
             let (scores, embeddings) = predict(&tuned, &validation, device);
-            let dim = embeddings.len() / validation.len().max(1);
-            let labels: Vec<f64> = train.iter().filter_map(|s| s.label).collect();
-            let head = fit_ranking_head(
-                &rows_with_scores(&train_embeddings, &train_scores, dim),
-                dim + 1,
-                &labels,
-            )
-            .map_err(|e| format!("cross-validation: {e}"))?;
-            let ranked = head.predict(&rows_with_scores(&embeddings, &scores, dim));
+            let ranked = ranking_head_scores(&tuned, &train, &embeddings, &scores, device)
+                .map_err(|e| format!("cross-validation: {e}"))?;
             Ok(held_out
                 .iter()
                 .zip(scores.iter().zip(ranked))
