@@ -1,8 +1,9 @@
 //! ONNX import against independent truths: the vendored torchvision zoo (node counts and
 //! published GFLOPS in its manifest), the reference ONNX shape inference (fixture written by
 //! `scripts/fixtures/onnx_shapes.py`), NAS-Bench-201 networks exported by PyTorch with
-//! counts taken from the PyTorch modules (`scripts/fixtures/export_nb201_onnx.py`), and
-//! malformed input.
+//! counts taken from the PyTorch modules (`scripts/fixtures/export_nb201_onnx.py`), models
+//! from other exporters reduced to their structure (`scripts/fixtures/strip_onnx_weights.py`)
+//! checked against their published architectures, and malformed input.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -563,4 +564,76 @@ fn the_zoo_loads_with_published_labels_grouped_by_architecture() {
         .filter(|m| m.architecture == "RegNet_Y_16GF")
         .count();
     assert_eq!(regnet, 4);
+}
+
+/// PaddleOCR's text-direction classifier, a MobileNetV3-Small x0.35 exported by paddle2onnx
+/// (structure-only fixture: `scripts/fixtures/strip_onnx_weights.py`). Paddle writes hard
+/// swish as `x * relu6(x + 3) / 6` and its weights as Constant nodes; the network has the
+/// 18 hard-swish activations and 9 squeeze-excite gates of MobileNetV3-Small (Howard et al.,
+/// "Searching for MobileNetV3", Table 2: the first conv, both activations of the 8 h-swish
+/// blocks, and the last conv; SE in blocks 1 and 4-11).
+#[test]
+fn a_paddle_mobilenet_v3_imports_with_its_hard_activations() {
+    let bytes = read_model_file(&fixtures().join("paddleocr_mobile_v2_cls.onnx.gz")).unwrap();
+    // Its height and width are symbolic: without a shape, import says which axis is missing.
+    let error = graph_from_onnx_bytes(&bytes).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Parse);
+    assert!(
+        error
+            .message
+            .contains("graph input 'x' has no fixed size at axis 2"),
+        "{error}"
+    );
+    let options = ImportOptions {
+        input_shape: Some(vec![1, 3, 48, 192]),
+        ..ImportOptions::default()
+    };
+    let (graph, report) = graph_from_onnx_bytes_with(&bytes, &options).unwrap();
+    assert_eq!(count(&graph, &Op::HardSwish), 18);
+    assert_eq!(count(&graph, &Op::HardSigmoid), 9);
+    assert_eq!(report.fused["hardswish (x * relu6(x + 3) / 6)"], 18);
+    assert_eq!(report.unknown_total(), 0, "{:?}", report.ops);
+    // The classifier maps the 200 pooled features to the two text orientations (0 and 180
+    // degrees); CG weights are [out, in] whichever way the exporter stored them.
+    let classifier = graph.nodes().find(|(_, n)| n.op == Op::Linear).unwrap().1;
+    assert_eq!(classifier.weight_shape, vec![2, 200]);
+}
+
+/// Silero VAD (16 kHz, sequence variant), exported by PyTorch: a convolution as STFT over
+/// 576 samples, four convolutions, an LSTM of 128 units fed the graph's initial states, and
+/// a sigmoid. The LSTM is outside the vocabulary and becomes an unknown node with its shapes.
+#[test]
+fn a_recurrent_network_imports_with_its_lstm_as_an_unknown_node() {
+    let bytes = read_model_file(&fixtures().join("silero_vad_16k_sequence.onnx.gz")).unwrap();
+    let (graph, report) = graph_from_onnx_bytes(&bytes).unwrap();
+    assert_eq!(report.ops["LSTM"].unknown, 1);
+    let (lstm, node) = graph
+        .nodes()
+        .find(|(_, n)| n.op.to_string() == "unknown:LSTM")
+        .unwrap();
+    // 4 gates x 128 units over 128 features; one output state per step, 128 wide.
+    assert_eq!(node.weight_shape, vec![1, 512, 128]);
+    assert_eq!(node.output.c, 128);
+    // Reflect padding of 128 on both sides: (576 + 256 - 256) / 128 + 1 = 5 frames.
+    let stft = graph
+        .nodes()
+        .find(|(_, n)| n.name == "/stft/Conv")
+        .unwrap()
+        .1;
+    assert_eq!((stft.output.h, stft.output.c), (5, 258));
+    // The initial hidden and cell states are graph inputs read by the LSTM.
+    let readers: BTreeSet<String> = ["h", "c"]
+        .iter()
+        .flat_map(|state| {
+            let (id, _) = graph.nodes().find(|(_, n)| n.name == *state).unwrap();
+            graph
+                .successors(id)
+                .into_iter()
+                .map(|s| graph.node(s).unwrap().name.clone())
+        })
+        .collect();
+    assert_eq!(
+        readers,
+        BTreeSet::from([graph.node(lstm).unwrap().name.clone()])
+    );
 }

@@ -119,6 +119,9 @@ pub(super) fn infer(node: NodeRef, opset: i64, inputs: &[Option<&Tensor>]) -> Ou
         "LayerNormalization" => layer_norm(&ctx)?,
         "Conv" => conv(&ctx)?,
         "ConvTranspose" => conv_transpose(&ctx)?,
+        "LSTM" => recurrent(&ctx, 4)?,
+        "GRU" => recurrent(&ctx, 3)?,
+        "RNN" => recurrent(&ctx, 1)?,
         "MaxPool" | "AveragePool" | "LpPool" => pool(&ctx, op)?,
         "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => {
             let x = ctx.input(0)?;
@@ -575,6 +578,70 @@ fn layer_norm(ctx: &Ctx) -> Result<Outputs, String> {
     let mut outputs = smallvec![Tensor::new(x.dtype, x.dims.clone())];
     for _ in 1..ctx.node.outputs {
         outputs.push(Tensor::new(stash, stats.clone()));
+    }
+    Ok(outputs)
+}
+
+/// A recurrent layer (LSTM, GRU, RNN) of `gates` gates: the sequence of hidden states `Y`,
+/// then the last hidden state `Y_h` (and the LSTM's last cell state `Y_c`).
+fn recurrent(ctx: &Ctx, gates: u64) -> Result<Outputs, String> {
+    let x = ctx.input(0)?;
+    let w = ctx.input(1)?;
+    if x.dims.len() != 3 || w.dims.len() != 3 {
+        return Err(format!(
+            "input {:?} and weight {:?} must both be of rank 3",
+            x.dims, w.dims
+        ));
+    }
+    let hidden = match ctx.attrs.int("hidden_size") {
+        Some(size) => u64::try_from(size)
+            .ok()
+            .filter(|&size| size > 0)
+            .ok_or_else(|| format!("attribute 'hidden_size' is {size}; it must be at least 1"))?,
+        None if w.dims[1] % gates == 0 && w.dims[1] > 0 => w.dims[1] / gates,
+        None => {
+            return Err(format!(
+                "no 'hidden_size', and the weight {:?} has no multiple of {gates} rows",
+                w.dims
+            ));
+        }
+    };
+    let directions = match ctx.attrs.string("direction").as_deref() {
+        None | Some("forward" | "reverse") => 1,
+        Some("bidirectional") => 2,
+        Some(other) => return Err(format!("attribute 'direction' is '{other}'")),
+    };
+    if w.dims[0] != directions {
+        return Err(format!(
+            "the weight {:?} does not have {directions} direction(s)",
+            w.dims
+        ));
+    }
+    // Layout 0 is [sequence, batch, features]; layout 1 is [batch, sequence, features].
+    let batch_first = match ctx.attrs.int_or("layout", 0) {
+        0 => false,
+        1 => true,
+        other => return Err(format!("attribute 'layout' is {other}; 0 or 1 expected")),
+    };
+    let (sequence, batch) = if batch_first {
+        (x.dims[1], x.dims[0])
+    } else {
+        (x.dims[0], x.dims[1])
+    };
+    let (states, last): (Dims, Dims) = if batch_first {
+        (
+            smallvec![batch, sequence, directions, hidden],
+            smallvec![batch, directions, hidden],
+        )
+    } else {
+        (
+            smallvec![sequence, directions, batch, hidden],
+            smallvec![directions, batch, hidden],
+        )
+    };
+    let mut outputs: Outputs = smallvec![Tensor::new(x.dtype, states)];
+    for _ in 1..ctx.node.outputs {
+        outputs.push(Tensor::new(x.dtype, last.clone()));
     }
     Ok(outputs)
 }
@@ -1694,11 +1761,12 @@ mod tests {
     use crate::import::onnx::read::AttributeProto;
     use prost::bytes::Bytes;
 
-    /// A node for [`run`]: its op type, input names and attributes.
+    /// A node for [`run`]: its op type, input names, attributes and output count.
     struct TestNode {
         op: &'static str,
         input: Vec<String>,
         attributes: Vec<AttributeProto>,
+        outputs: usize,
     }
 
     fn node(op: &'static str, inputs: usize, attributes: Vec<AttributeProto>) -> TestNode {
@@ -1706,6 +1774,7 @@ mod tests {
             op,
             input: (0..inputs).map(|i| format!("in{i}")).collect(),
             attributes,
+            outputs: 1,
         }
     }
 
@@ -1723,6 +1792,51 @@ mod tests {
             i: Some(value),
             ..AttributeProto::default()
         }
+    }
+
+    fn string_attr(name: &str, value: &str) -> AttributeProto {
+        AttributeProto {
+            name: Some(Bytes::copy_from_slice(name.as_bytes())),
+            s: Some(Bytes::copy_from_slice(value.as_bytes())),
+            ..AttributeProto::default()
+        }
+    }
+
+    fn weight(dims: &[u64]) -> Tensor {
+        let mut t = activation(dims);
+        t.is_static = true;
+        t
+    }
+
+    #[test]
+    fn recurrent_layers_by_hand() {
+        // LSTM, sequence-first: X [7 steps, batch 1, 16 features], 32 hidden units.
+        let mut lstm = node("LSTM", 2, vec![int_attr("hidden_size", 32)]);
+        lstm.outputs = 3;
+        let out = run(
+            &lstm,
+            14,
+            &[&activation(&[7, 1, 16]), &weight(&[1, 128, 16])],
+        )
+        .unwrap();
+        let dims: Vec<&[u64]> = out.iter().map(|t| t.dims.as_slice()).collect();
+        assert_eq!(dims, [&[7, 1, 1, 32][..], &[1, 1, 32], &[1, 1, 32]]);
+        // Bidirectional GRU, batch-first, hidden size from the weight's 3 x 10 rows.
+        let mut gru = node(
+            "GRU",
+            2,
+            vec![
+                string_attr("direction", "bidirectional"),
+                int_attr("layout", 1),
+            ],
+        );
+        gru.outputs = 2;
+        let out = run(&gru, 14, &[&activation(&[2, 5, 8]), &weight(&[2, 30, 8])]).unwrap();
+        let dims: Vec<&[u64]> = out.iter().map(|t| t.dims.as_slice()).collect();
+        assert_eq!(dims, [&[2, 5, 2, 10][..], &[2, 2, 10]]);
+        // A weight for one direction under a bidirectional layer does not fit.
+        let error = run(&gru, 14, &[&activation(&[2, 5, 8]), &weight(&[1, 30, 8])]).unwrap_err();
+        assert!(error.contains("2 direction(s)"), "{error}");
     }
 
     fn activation(dims: &[u64]) -> Tensor {
@@ -1749,7 +1863,7 @@ mod tests {
             attrs: Attributes(&n.attributes),
             input_ids: &input_ids,
             names: &names,
-            outputs: 1,
+            outputs: n.outputs,
         };
         infer(node, opset, &inputs).map(|o| o.expect("a supported op"))
     }

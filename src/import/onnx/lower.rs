@@ -13,7 +13,9 @@ use smallvec::{SmallVec, smallvec};
 
 use super::einsum::Equation;
 use super::infer::{self, axis_index, permutation, reduce_axes, reduce_axes_input_since};
-use super::model::{AttributeReader, Attributes, Index, Model, NodeText, declared_shape};
+use super::model::{
+    AttributeReader, Attributes, Index, Model, NodeText, declared_shape, dimension_names,
+};
 use super::read::Text;
 use super::report::{ImportReport, OpCounts};
 use super::value::{Dims, Tensor, element_count, tensor_from_proto};
@@ -165,6 +167,8 @@ pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result
     lowerer.fuse_gelu();
     lowerer.fuse_layer_norm();
     lowerer.fuse_silu();
+    lowerer.fuse_hard_sigmoid();
+    lowerer.fuse_hard_swish();
     lowerer.fuse_bias();
     let (nodes, edges, report, tensors) = lowerer.finish();
     Ok(Lowered {
@@ -202,15 +206,21 @@ impl<'m> Lowerer<'m> {
         Ok(())
     }
 
+    /// The graph's data inputs, with their dimensions: declared, or `input_shape` for the
+    /// first. A symbolic dimension takes the size bound to its name by an earlier input
+    /// (ONNX names one size alike wherever it appears: a batch, a sequence length), else 1
+    /// on axis 0 (the batch), else import fails naming the input and axis.
     fn read_inputs(&mut self, input_shape: Option<&[u64]>) -> Result<()> {
         let mut first = true;
         let mut any = false;
+        let mut bound: Vec<(&[u8], u64)> = Vec::new();
         for info in &self.model.graph.input {
             let name = info.name.text();
             let id = self.id_of(name);
             if self.tensors[id].is_some() {
                 continue; // an initializer listed as an input (IR < 4): a weight, not data
             }
+            let symbols = dimension_names(info);
             let (code, declared) = match (input_shape, first) {
                 (Some(dims), true) => {
                     let code = declared_shape(info).map_or(1, |(code, _)| code);
@@ -223,17 +233,32 @@ impl<'m> Lowerer<'m> {
                 ))
                 })?,
             };
+            let symbol = |axis: usize| symbols.get(axis).copied().flatten();
             let mut dims = Vec::with_capacity(declared.len());
             for (axis, dim) in declared.iter().enumerate() {
-                match (dim, axis) {
-                    (Some(d), _) => dims.push(*d as u64),
-                    (None, 0) if declared.len() >= 2 => dims.push(1),
-                    (None, _) => {
+                let known = symbol(axis)
+                    .and_then(|s| bound.iter().find(|(b, _)| *b == s))
+                    .map(|&(_, size)| size);
+                match (dim, known, axis) {
+                    (Some(d), _, _) => dims.push(*d as u64),
+                    (None, Some(size), _) => dims.push(size),
+                    (None, None, 0) if declared.len() >= 2 => dims.push(1),
+                    (None, None, _) => {
                         return Err(Error::parse(format!(
                             "ONNX model: graph input '{name}' has no fixed size at axis {axis} \
-                             (shape {}); only the batch axis 0 may be symbolic (it is read as 1)",
+                             (shape {}); only the batch axis 0 may be symbolic (it is read as \
+                             1), or a size named like one of an earlier input, which sets it",
                             describe(&declared)
                         )));
+                    }
+                }
+            }
+            if dims.len() == symbols.len() {
+                for (axis, &size) in dims.iter().enumerate() {
+                    if let Some(s) = symbol(axis)
+                        && !bound.iter().any(|(b, _)| *b == s)
+                    {
+                        bound.push((s, size));
                     }
                 }
             }
@@ -419,9 +444,12 @@ impl<'m> Lowerer<'m> {
                 )));
             }
         }
-        // Tensors with unresolved shapes are static by construction.
-        let is_static =
-            inputs.iter().flatten().all(|t| t.is_static) || matches!(op, "Shape" | "Size");
+        // Tensors with unresolved shapes are static by construction. Control flow reads
+        // tensors of the enclosing graph from its bodies, which import does not decode: it is
+        // never static, whatever its explicit inputs.
+        let control_flow = site.text.in_default_domain() && matches!(op, "If" | "Loop" | "Scan");
+        let is_static = !control_flow
+            && (inputs.iter().flatten().all(|t| t.is_static) || matches!(op, "Shape" | "Size"));
         let scatter_updates = matches!(op, "ScatterND" | "ScatterElements" | "Scatter")
             && unresolved.iter().all(|&(slot, _, _)| slot > 0);
         if let Some((_, id, reason)) = unresolved.first().filter(|_| !scatter_updates) {
@@ -667,10 +695,13 @@ impl<'m> Lowerer<'m> {
                         axis: Some(first.axis),
                     });
                 }
+                // Subtracting a static tensor (or from one) is a shift like adding one, and
+                // dividing by one a scale like multiplying: exporters write either form.
                 let mut lowering = match (op, constant.and_then(|c| c.uniform)) {
                     ("Mul", Some(0.0)) => same(Op::Zero)?,
-                    ("Add" | "Sum", _) => same(Op::Add)?,
+                    ("Add" | "Sum" | "Sub", _) => same(Op::Add)?,
                     ("Mul", _) => same(Op::Mul)?,
+                    ("Div", _) if !second => same(Op::Mul)?,
                     _ => unknown()?,
                 };
                 if let Lowering::Map(mapped) = &mut lowering {
@@ -1215,6 +1246,95 @@ impl<'m> Lowerer<'m> {
                     && self.drafts[gate].node.input == self.drafts[mul].node.output;
                 if ok {
                     self.fuse("silu (x * sigmoid(x))", &[gate], mul, Op::Silu, x);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Whether draft `id` scales its one input by 1/6 (a Div by 6 or a Mul by 1/6).
+    fn is_sixth(&self, id: usize) -> bool {
+        self.is_const_op(id, "Div", 6.0) || self.is_const_op(id, "Mul", 1.0 / 6.0)
+    }
+
+    /// `(x, shift)` if draft `r6` is `relu6(x + 3)` read by `reader` alone, `shift` being the
+    /// draft that adds 3 and that only `r6` reads.
+    fn relu6_of_x_plus_3(&self, r6: usize, reader: usize) -> Option<(usize, usize)> {
+        let draft = &self.drafts[r6];
+        if !draft.alive || draft.node.op != Op::Relu6 || self.sole_consumer(r6) != Some(reader) {
+            return None;
+        }
+        let [shift] = draft.inputs[..] else {
+            return None;
+        };
+        if !self.is_const_op(shift, "Add", 3.0) || self.sole_consumer(shift) != Some(r6) {
+            return None;
+        }
+        let [x] = self.drafts[shift].inputs[..] else {
+            return None;
+        };
+        Some((x, shift))
+    }
+
+    /// Hard sigmoid exported as `relu6(x + 3) / 6` or `relu6(x + 3) * (1/6)`, as Paddle
+    /// and TensorFlow write MobileNetV3's.
+    fn fuse_hard_sigmoid(&mut self) {
+        for scale in 0..self.drafts.len() {
+            if !self.is_sixth(scale) {
+                continue;
+            }
+            let [r6] = self.drafts[scale].inputs[..] else {
+                continue;
+            };
+            if let Some((x, shift)) = self.relu6_of_x_plus_3(r6, scale) {
+                let pattern = "hardsigmoid (relu6(x + 3) / 6)";
+                self.fuse(pattern, &[shift, r6], scale, Op::HardSigmoid, x);
+            }
+        }
+    }
+
+    /// Hard swish exported as `x * hardsigmoid(x)` (PyTorch before opset 14, and the hard
+    /// sigmoids fused above) or as `x * relu6(x + 3) / 6` (Paddle).
+    fn fuse_hard_swish(&mut self) {
+        for last in 0..self.drafts.len() {
+            if self.is_op(last, "Mul") && self.drafts[last].inputs.len() == 2 {
+                let [a, b] = self.drafts[last].inputs[..] else {
+                    continue;
+                };
+                for (x, gate) in [(a, b), (b, a)] {
+                    let draft = &self.drafts[gate];
+                    let ok = draft.alive
+                        && draft.node.op == Op::HardSigmoid
+                        && draft.inputs.as_slice() == [x]
+                        && self.sole_consumer(gate) == Some(last)
+                        && draft.node.input == self.drafts[last].node.output;
+                    if ok {
+                        let pattern = "hardswish (x * hardsigmoid(x))";
+                        self.fuse(pattern, &[gate], last, Op::HardSwish, x);
+                        break;
+                    }
+                }
+                continue;
+            }
+            if !self.is_sixth(last) {
+                continue;
+            }
+            let [product] = self.drafts[last].inputs[..] else {
+                continue;
+            };
+            if !self.is_op(product, "Mul") || self.sole_consumer(product) != Some(last) {
+                continue;
+            }
+            let [a, b] = self.drafts[product].inputs[..] else {
+                continue;
+            };
+            for (x, r6) in [(a, b), (b, a)] {
+                if let Some((source, shift)) = self.relu6_of_x_plus_3(r6, product)
+                    && source == x
+                    && self.drafts[shift].node.input == self.drafts[last].node.output
+                {
+                    let pattern = "hardswish (x * relu6(x + 3) / 6)";
+                    self.fuse(pattern, &[shift, r6, product], last, Op::HardSwish, x);
                     break;
                 }
             }

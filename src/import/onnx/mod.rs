@@ -7,7 +7,10 @@
 //! Initializers contribute their element type and `dims`; their values are read only when
 //! stored inline and small (shape constants); external data files are never opened, and a
 //! file's large inline values are not even read (`skim.rs`). The
-//! graph input's shape must be fixed, except a symbolic batch axis 0, which is read as 1.
+//! graph inputs' shapes must be fixed, except for symbolic sizes (`dim_param`) on axis 0
+//! (the batch, read as 1) and sizes named like one of an earlier input, which take that
+//! input's size (a recurrent state's batch, an attention mask's sequence length); the first
+//! input's dimensions can be given instead ([`ImportOptions::input_shape`]).
 //!
 //! # Shapes
 //! Every tensor's dimensions are inferred from the input shape by this module's own rules
@@ -40,17 +43,21 @@
 //!   → themselves; Clip(0, 6) → `relu6`, Clip(0, ∞) → `relu`.
 //! - Add/Sum and Mul of activations → `add`/`mul`. With one static operand: adding 0,
 //!   subtracting 0, multiplying or dividing by 1 are folded away; multiplying by 0 is `zero`;
-//!   any other Add/Mul stays `add`/`mul` with its one incoming edge (a bias, a scale, an
-//!   attention mask), except a per-channel Add right after a bias-free conv or linear layer
-//!   read by nothing else, which becomes that layer's bias (`has_bias`), because PyTorch
-//!   exports `nn.Linear` on 3-D and 4-D inputs as MatMul + Add.
+//!   any other Add, Sub (either way round), Mul, and Div of an activation by the static
+//!   operand is `add` (a shift) or `mul` (a scale) with its one incoming edge (a bias, a
+//!   normalization, an attention mask or scale); a static tensor divided by an activation is
+//!   `unknown:Div`. A per-channel Add right after a bias-free conv or linear layer read by
+//!   nothing else becomes that layer's bias (`has_bias`) instead, because PyTorch exports
+//!   `nn.Linear` on 3-D and 4-D inputs as MatMul + Add.
 //! - Concat → `concat`; MaxPool/AveragePool → `max_pool`/`avg_pool`; GlobalAveragePool, and
 //!   ReduceMean over every axis but batch and channels → `global_avg_pool`; Pad → `pad`;
 //!   Resize/Upsample → `resize`; Transpose → `transpose`; Slice, and Gather of one static
 //!   index or a run of consecutive ones (qkv\[0\], a class token) → `slice`.
-//! - Patterns: `x * 0.5 * (1 + erf(x / √2))` → `gelu`; `x * sigmoid(x)` → `silu`; the
-//!   pre-opset-17 LayerNorm decomposition (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
-//!   optional Mul and Add) → `layer_norm`.
+//! - Patterns: `x * 0.5 * (1 + erf(x / √2))` → `gelu`; `x * sigmoid(x)` → `silu`;
+//!   `relu6(x + 3) / 6` (or `* (1/6)`) → `hardsigmoid`; `x * hardsigmoid(x)` and
+//!   `x * relu6(x + 3) / 6` → `hardswish` (how Paddle, TensorFlow and PyTorch before opset 14
+//!   write MobileNetV3's activations); the pre-opset-17 LayerNorm decomposition (ReduceMean,
+//!   Sub, Pow, ReduceMean, Add, Sqrt, Div, optional Mul and Add) → `layer_norm`.
 //! - Folded (no node, shapes kept): Identity, Dropout, Cast, Reshape, Flatten, Squeeze,
 //!   Unsqueeze, Expand on activations, and every node that reads only static tensors
 //!   (initializers, constants, shapes): shape arithmetic and weight preprocessing.

@@ -441,6 +441,31 @@ pub(super) fn declared_shape(info: &ValueInfoProto) -> Option<(i32, Vec<Option<i
     Some((tensor.elem_type.unwrap_or(0), dims))
 }
 
+/// The names of the symbolic dimensions (`dim_param`) declared for a tensor by a
+/// `ValueInfoProto`, by axis (`None` for a fixed, unnamed or absent one).
+pub(super) fn dimension_names(info: &ValueInfoProto) -> Vec<Option<&[u8]>> {
+    let Some(type_proto::Value::TensorType(tensor)) =
+        info.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Vec::new();
+    };
+    let Some(shape) = tensor.shape.as_ref() else {
+        return Vec::new();
+    };
+    shape
+        .dim
+        .iter()
+        .map(|dim| match &dim.value {
+            Some(super::read::tensor_shape_proto::dimension::Value::DimParam(name))
+                if !name.is_empty() =>
+            {
+                Some(name.as_ref())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Read access to a node's attributes by name.
 #[derive(Clone, Copy)]
 pub(super) struct Attributes<'a>(pub &'a [AttributeProto]);

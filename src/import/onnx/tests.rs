@@ -369,6 +369,128 @@ fn activations_and_pools() {
     assert_eq!(g.param_count(), 90);
 }
 
+/// MobileNetV3's hard sigmoid and hard swish as Paddle, TensorFlow and older PyTorch exports
+/// write them out of elementary ops all import as the named activations.
+#[test]
+fn decomposed_hard_activations_are_named() {
+    // Paddle: x * relu6(x + 3) / 6, then a squeeze-excite gate relu6(s + 3) * (1/6).
+    let model = Model::new(
+        &[1, 8, 4, 4],
+        vec![
+            node("Add", &["x", "three"], &["shifted"], vec![]),
+            node("Clip", &["shifted", "zero", "six"], &["r6"], vec![]),
+            node("Mul", &["x", "r6"], &["product"], vec![]),
+            node("Div", &["product", "six"], &["hs"], vec![]),
+            node("GlobalAveragePool", &["hs"], &["pooled"], vec![]),
+            node("Add", &["pooled", "three"], &["gate_in"], vec![]),
+            node("Clip", &["gate_in", "zero", "six"], &["gate_r6"], vec![]),
+            node("Mul", &["gate_r6", "sixth"], &["gate"], vec![]),
+            node("Mul", &["hs", "gate"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        scalar("three", 3.0),
+        scalar("zero", 0.0),
+        scalar("six", 6.0),
+        scalar("sixth", 0.166_666_67),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        [
+            "input",
+            "hardswish",
+            "global_avg_pool",
+            "hardsigmoid",
+            "mul",
+            "output"
+        ]
+    );
+    assert_eq!(g.node(1).unwrap().input, Shape::new(4, 4, 8));
+    assert_eq!(g.node(3).unwrap().input, Shape::vector(8));
+    assert_eq!(report.fused["hardswish (x * relu6(x + 3) / 6)"], 1);
+    assert_eq!(report.fused["hardsigmoid (relu6(x + 3) / 6)"], 1);
+    assert_eq!(report.unknown_total(), 0);
+
+    // PyTorch before opset 14: x * HardSigmoid(x).
+    let model = Model::new(
+        &[1, 8, 4, 4],
+        vec![
+            node("HardSigmoid", &["x"], &["gate"], vec![]),
+            node("Mul", &["x", "gate"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    );
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "hardswish", "output"]);
+    assert_eq!(report.fused["hardswish (x * hardsigmoid(x))"], 1);
+
+    // A hard sigmoid that gates another tensor is no hard swish; relu6(x + 3) / 5 is neither.
+    let model = Model::new(
+        &[1, 8, 4, 4],
+        vec![
+            node("Relu", &["x"], &["other"], vec![]),
+            node("HardSigmoid", &["x"], &["gate"], vec![]),
+            node("Mul", &["other", "gate"], &["gated"], vec![]),
+            node("Add", &["gated", "three"], &["shifted"], vec![]),
+            node("Clip", &["shifted", "zero", "six"], &["r6"], vec![]),
+            node("Div", &["r6", "five"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        scalar("three", 3.0),
+        scalar("zero", 0.0),
+        scalar("six", 6.0),
+        scalar("five", 5.0),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        [
+            "input",
+            "relu",
+            "hardsigmoid",
+            "mul",
+            "add",
+            "relu6",
+            "mul",
+            "output"
+        ]
+    );
+    assert!(report.fused.is_empty(), "{:?}", report.fused);
+}
+
+/// Subtracting or dividing by a static tensor is the shift or scale that adding or
+/// multiplying is; dividing a constant by an activation is not.
+#[test]
+fn static_subtraction_and_division_are_shifts_and_scales() {
+    let model = Model::new(
+        &[1, 4, 2, 2],
+        vec![
+            node("Sub", &["x", "mean"], &["centered"], vec![]),
+            node("Div", &["centered", "std"], &["scaled"], vec![]),
+            node("Sub", &["one", "scaled"], &["flipped"], vec![]),
+            node("Div", &["one", "flipped"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![
+        floats("mean", &[1, 4, 1, 1], &[0.4, 0.5, 0.6, 0.7]),
+        floats("std", &[1, 4, 1, 1], &[0.2, 0.2, 0.3, 0.3]),
+        scalar("one", 1.0),
+    ]);
+    let (g, report) = model.import();
+    assert_eq!(
+        ops(&g),
+        ["input", "add", "mul", "add", "unknown:Div", "output"]
+    );
+    assert_eq!(report.ops["Sub"].mapped, 2);
+    assert_eq!(report.ops["Div"].mapped, 1);
+    assert_eq!(report.ops["Div"].unknown, 1);
+}
+
 #[test]
 fn neutral_constants_fold_and_zero_products_are_zero() {
     let model = Model::new(
@@ -559,6 +681,42 @@ fn input_shape_can_be_overridden() {
     };
     let (g, _) = graph_from_onnx_bytes_with(&model.bytes(), &options).unwrap();
     assert_eq!(g.node(1).unwrap().output, Shape::new(8, 8, 4));
+}
+
+/// A symbolic size named like one of an earlier input takes that input's size: the batch
+/// of a recurrent state, the sequence length of an attention mask.
+#[test]
+fn inputs_share_named_sizes() {
+    let mut model = Model::new(
+        &[1, 3, 8, 8],
+        vec![
+            node("Conv", &["x", "w"], &["y"], vec![]),
+            node("Relu", &["state"], &["z"], vec![]),
+        ],
+        vec!["y", "z"],
+    )
+    .with(vec![weight("w", &[4, 3, 3, 3])]);
+    // Both inputs name their symbolic sizes "N" (see `info`).
+    model.inputs = vec![
+        info("x", Some(&[None, Some(3), Some(8), Some(8)])),
+        info("state", Some(&[Some(2), None, Some(5)])),
+    ];
+    let state_shape = |graph: &Graph| {
+        graph
+            .nodes()
+            .find(|(_, n)| n.name == "state")
+            .map(|(_, n)| n.output)
+    };
+    let (g, _) = model.import();
+    assert_eq!(state_shape(&g), Some(Shape::new(2, 1, 5)));
+    let options = ImportOptions {
+        input_shape: Some(vec![3, 3, 8, 8]),
+        ..ImportOptions::default()
+    };
+    let (g, _) = graph_from_onnx_bytes_with(&model.bytes(), &options).unwrap();
+    // [2, 3, 5], the batch of 3 on axis 1: H = 2 x 3 (the leading axis, not a multiple of the
+    // batch, is not divided), W = 1, C = 5.
+    assert_eq!(state_shape(&g), Some(Shape::new(6, 1, 5)));
 }
 
 #[test]
@@ -930,4 +1088,26 @@ fn inline_raw_data_reads_the_same_from_files_and_bytes() {
     assert_eq!(from_file.node(1).unwrap().input, Shape::vector(36));
     assert_eq!(from_file.node(1).unwrap().output, Shape::vector(7282));
     assert_eq!(from_file.to_json(), from_bytes.to_json());
+}
+
+#[test]
+fn control_flow_on_the_data_path_is_refused_naming_it() {
+    // An If on a constant condition whose branches would read x: import does not decode
+    // branches, so it cannot know the output's shape, and it says which node stopped it
+    // rather than folding the If as static because its one explicit input is.
+    let model = Model::new(
+        &[1, 4],
+        vec![
+            node("If", &["condition"], &["branch"], vec![]),
+            node("Add", &["x", "branch"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![TensorProto {
+        data_type: Some(crate::import::onnx::proto::tensor_proto::DataType::Bool as i32),
+        ..int64s("condition", &[1])
+    }]);
+    let error = model.error();
+    assert_eq!(error.kind, ErrorKind::Unsupported);
+    assert!(error.message.contains("node 'If_branch' (If)"), "{error}");
 }
