@@ -59,7 +59,8 @@ pub struct PretrainConfig {
     pub learning_rate: f64,
     /// τ of the cosine similarity.
     pub temperature: f64,
-    /// Temperature of the softmax of spectral distances that weighs the positives (0.05).
+    /// Temperature of the softmax of spectral distances that weighs the positives (the
+    /// paper's 0.05; Table 1 uses 0.005, README "Spectral temperature").
     pub spectral_temperature: f64,
     /// A positive is drawn among this many spectrally nearest graphs of the anchor's family.
     pub neighbours: usize,
