@@ -121,7 +121,8 @@ pub fn scatter(path: &Path, title: &str, truth: &[f64], predicted: &[f64]) -> Re
     root.present().map_err(|e| draw_error(path, e))
 }
 
-/// Grouped bars: for each family (x), one bar per method; `values[m][f]`.
+/// Grouped bars: for each family (x), one bar per method; `values[m][f]`. The legend stands
+/// beside the chart, where it hides no bar.
 pub fn bars(
     path: &Path,
     title: &str,
@@ -130,8 +131,9 @@ pub fn bars(
     values: &[Vec<f64>],
 ) -> Result<(), String> {
     ensure_font()?;
-    let root = BitMapBackend::new(path, (900, 480)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1160, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
+    let (plot_area, legend_area) = root.split_horizontally(880);
     let slots = methods.len() + 1;
     let low = values
         .iter()
@@ -139,7 +141,7 @@ pub fn bars(
         .copied()
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::min);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(36)
@@ -162,6 +164,7 @@ pub fn bars(
         .y_desc("SRCC")
         .draw()
         .map_err(|e| draw_error(path, e))?;
+    let text = ("sans-serif", 13).into_font().color(&BLACK);
     for (m, method) in methods.iter().enumerate() {
         let color = Palette99::pick(m).filled();
         chart
@@ -175,16 +178,14 @@ pub fn bars(
                         Rectangle::new([(x, 0.0), (x + 0.9, v)], color)
                     }),
             )
-            .map_err(|e| draw_error(path, e))?
-            .label(method.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color));
+            .map_err(|e| draw_error(path, e))?;
+        let y = 48 + 22 * m as i32;
+        legend_area
+            .draw(&Rectangle::new([(4, y), (16, y + 12)], color))
+            .map_err(|e| draw_error(path, e))?;
+        legend_area
+            .draw_text(method, &text, (22, y))
+            .map_err(|e| draw_error(path, e))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|e| draw_error(path, e))?;
     root.present().map_err(|e| draw_error(path, e))
 }
