@@ -623,17 +623,14 @@ fn recurrent(ctx: &Ctx, gates: u64) -> Result<Outputs, String> {
         1 => true,
         other => return Err(format!("attribute 'layout' is {other}; 0 or 1 expected")),
     };
-    let (sequence, batch) = if batch_first {
-        (x.dims[1], x.dims[0])
-    } else {
-        (x.dims[0], x.dims[1])
-    };
     let (states, last): (Dims, Dims) = if batch_first {
+        let (batch, sequence) = (x.dims[0], x.dims[1]);
         (
             smallvec![batch, sequence, directions, hidden],
             smallvec![batch, directions, hidden],
         )
     } else {
+        let (sequence, batch) = (x.dims[0], x.dims[1]);
         (
             smallvec![sequence, directions, batch, hidden],
             smallvec![directions, batch, hidden],

@@ -1232,24 +1232,30 @@ impl<'m> Lowerer<'m> {
     /// SiLU exported as `x * sigmoid(x)`.
     fn fuse_silu(&mut self) {
         for mul in 0..self.drafts.len() {
-            if !self.is_op(mul, "Mul") || self.drafts[mul].inputs.len() != 2 {
-                continue;
-            }
-            let [a, b] = self.drafts[mul].inputs[..] else {
-                continue;
-            };
-            for (x, gate) in [(a, b), (b, a)] {
-                let ok = self.is_op(gate, "Sigmoid")
-                    && self.drafts[gate].node.op == Op::Sigmoid
-                    && self.drafts[gate].inputs.as_slice() == [x]
-                    && self.sole_consumer(gate) == Some(mul)
-                    && self.drafts[gate].node.input == self.drafts[mul].node.output;
-                if ok {
-                    self.fuse("silu (x * sigmoid(x))", &[gate], mul, Op::Silu, x);
-                    break;
-                }
+            if let Some((x, gate)) = self.self_gated(mul, &Op::Sigmoid) {
+                self.fuse("silu (x * sigmoid(x))", &[gate], mul, Op::Silu, x);
             }
         }
+    }
+
+    /// `(x, gate)` if draft `mul` is a Mul of two activations, `x` and `gate`, where `gate`
+    /// is a live draft of op `gate_op` that reads `x` alone, only `mul` reads, and whose input
+    /// has the product's shape: `x * gate(x)`.
+    fn self_gated(&self, mul: usize, gate_op: &Op) -> Option<(usize, usize)> {
+        if !self.is_op(mul, "Mul") {
+            return None;
+        }
+        let [a, b] = self.drafts[mul].inputs[..] else {
+            return None;
+        };
+        [(a, b), (b, a)].into_iter().find(|&(x, gate)| {
+            let draft = &self.drafts[gate];
+            draft.alive
+                && &draft.node.op == gate_op
+                && draft.inputs.as_slice() == [x]
+                && self.sole_consumer(gate) == Some(mul)
+                && draft.node.input == self.drafts[mul].node.output
+        })
     }
 
     /// Whether draft `id` scales its one input by 1/6 (a Div by 6 or a Mul by 1/6).
@@ -1297,23 +1303,9 @@ impl<'m> Lowerer<'m> {
     /// sigmoids fused above) or as `x * relu6(x + 3) / 6` (Paddle).
     fn fuse_hard_swish(&mut self) {
         for last in 0..self.drafts.len() {
-            if self.is_op(last, "Mul") && self.drafts[last].inputs.len() == 2 {
-                let [a, b] = self.drafts[last].inputs[..] else {
-                    continue;
-                };
-                for (x, gate) in [(a, b), (b, a)] {
-                    let draft = &self.drafts[gate];
-                    let ok = draft.alive
-                        && draft.node.op == Op::HardSigmoid
-                        && draft.inputs.as_slice() == [x]
-                        && self.sole_consumer(gate) == Some(last)
-                        && draft.node.input == self.drafts[last].node.output;
-                    if ok {
-                        let pattern = "hardswish (x * hardsigmoid(x))";
-                        self.fuse(pattern, &[gate], last, Op::HardSwish, x);
-                        break;
-                    }
-                }
+            if let Some((x, gate)) = self.self_gated(last, &Op::HardSigmoid) {
+                let pattern = "hardswish (x * hardsigmoid(x))";
+                self.fuse(pattern, &[gate], last, Op::HardSwish, x);
                 continue;
             }
             if !self.is_sixth(last) {

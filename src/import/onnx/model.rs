@@ -418,15 +418,21 @@ fn sort_nodes(graph: &GraphProto, index: &mut Index, producer: &[usize]) -> Resu
     Ok(())
 }
 
+/// The tensor type (element type and shape) declared by a `ValueInfoProto`, if any.
+fn declared_tensor(info: &ValueInfoProto) -> Option<&type_proto::Tensor> {
+    match info.r#type.as_ref()?.value.as_ref()? {
+        type_proto::Value::TensorType(tensor) => Some(tensor),
+    }
+}
+
 /// The element type and dimensions declared for a tensor by a `ValueInfoProto`; a dimension
 /// is `None` where it is symbolic (`dim_param`) or absent. `None` overall when the info
 /// declares no tensor shape.
 pub(super) fn declared_shape(info: &ValueInfoProto) -> Option<(i32, Vec<Option<i64>>)> {
-    let Some(type_proto::Value::TensorType(tensor)) = info.r#type.as_ref()?.value.as_ref() else {
-        return None;
-    };
-    let shape = tensor.shape.as_ref()?;
-    let dims = shape
+    let tensor = declared_tensor(info)?;
+    let dims = tensor
+        .shape
+        .as_ref()?
         .dim
         .iter()
         .map(|dim| match dim.value {
@@ -444,12 +450,7 @@ pub(super) fn declared_shape(info: &ValueInfoProto) -> Option<(i32, Vec<Option<i
 /// The names of the symbolic dimensions (`dim_param`) declared for a tensor by a
 /// `ValueInfoProto`, by axis (`None` for a fixed, unnamed or absent one).
 pub(super) fn dimension_names(info: &ValueInfoProto) -> Vec<Option<&[u8]>> {
-    let Some(type_proto::Value::TensorType(tensor)) =
-        info.r#type.as_ref().and_then(|t| t.value.as_ref())
-    else {
-        return Vec::new();
-    };
-    let Some(shape) = tensor.shape.as_ref() else {
+    let Some(shape) = declared_tensor(info).and_then(|tensor| tensor.shape.as_ref()) else {
         return Vec::new();
     };
     shape
