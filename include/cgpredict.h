@@ -96,6 +96,17 @@ typedef struct cgp_graph cgp_graph;
 typedef struct cgp_limits cgp_limits;
 
 /*
+ Options for `cgp_graph_from_onnx_file_with_options` and
+ `cgp_graph_from_onnx_bytes_with_options`: shapes for graph inputs in place of the declared
+ ones (for inputs with symbolic sizes such as height, width or sequence length, or to
+ count a network at another resolution) and resource limits. Create it with
+ `cgp_onnx_options_new`, change it with `cgp_onnx_options_set_*`, release it with
+ `cgp_onnx_options_free`. One options object may serve any number of imports; it is not
+ changed by them.
+ */
+typedef struct cgp_onnx_options cgp_onnx_options;
+
+/*
  A cgpredict model in ONNX Runtime. Open it with `cgp_predictor_open`, release it with
  `cgp_predictor_free`. Any number of threads may call `cgp_predict`, `cgp_embed` and the
  getters on one predictor at once; `cgp_predictor_adapt` needs exclusive access.
@@ -430,6 +441,64 @@ enum cgp_status cgp_graph_from_onnx_bytes(const uint8_t *data, size_t len, struc
  `data` is valid for reads of `len` bytes; `limits` is valid; `out` is valid for a write.
  */
 enum cgp_status cgp_graph_from_onnx_bytes_with_limits(const uint8_t *data, size_t len, const struct cgp_limits *limits, struct cgp_graph **out);
+
+/*
+ Creates import options: every input's declared shape, the default limits.
+
+ # Safety
+ `out` is valid for a write.
+ */
+enum cgp_status cgp_onnx_options_new(struct cgp_onnx_options **out);
+
+/*
+ Releases import options. NULL is a no-op.
+
+ # Safety
+ `o` is NULL or options from this library not yet freed.
+ */
+void cgp_onnx_options_free(struct cgp_onnx_options *o);
+
+/*
+ Sets the shape of a graph input: `ndims` positive sizes at `dims`, replacing any shape set
+ before for that input. `input_name` names the input; NULL means the first data input
+ (the first graph input that is not a weight). Import fails with `CGP_INVALID_ARGUMENT`
+ when the name is not a data input of the model, when the model declares another number
+ of dimensions, or when the first input gets a shape both by name and through NULL.
+ `CGP_INVALID_ARGUMENT` here for no dimensions or a size of 0 (the options are then
+ unchanged).
+
+ # Safety
+ `o` is valid options; `input_name` is NULL or a NUL-terminated string; `dims` is valid
+ for reads of `ndims` values.
+ */
+enum cgp_status cgp_onnx_options_set_input_shape(struct cgp_onnx_options *o, const char *input_name, const uint64_t *dims, size_t ndims);
+
+/*
+ Sets the limits of imports with these options (copied: `limits` may be freed after).
+
+ # Safety
+ `o` is valid options; `limits` is valid limits.
+ */
+enum cgp_status cgp_onnx_options_set_limits(struct cgp_onnx_options *o, const struct cgp_limits *limits);
+
+/*
+ `cgp_graph_from_onnx_file` with `options`: input shapes given in place of the declared
+ ones, and the options' limits.
+
+ # Safety
+ `path` is NULL or a NUL-terminated string; `options` is valid options; `out` is valid
+ for a write.
+ */
+enum cgp_status cgp_graph_from_onnx_file_with_options(const char *path, const struct cgp_onnx_options *options, struct cgp_graph **out);
+
+/*
+ `cgp_graph_from_onnx_bytes` with `options` (see `cgp_graph_from_onnx_file_with_options`).
+
+ # Safety
+ `data` is valid for reads of `len` bytes; `options` is valid options; `out` is valid for
+ a write.
+ */
+enum cgp_status cgp_graph_from_onnx_bytes_with_options(const uint8_t *data, size_t len, const struct cgp_onnx_options *options, struct cgp_graph **out);
 
 /*
  Writes the import report of this thread's last successful `cgp_graph_from_onnx_*` call

@@ -73,6 +73,46 @@ fn from_onnx_takes_another_input_shape() {
 }
 
 #[test]
+fn from_onnx_takes_input_shapes_by_name() {
+    let import = |shape: &str| {
+        stdout(&cgpredict(&[
+            "graph",
+            "from-onnx",
+            "--json",
+            "--input-shape",
+            shape,
+            RESNET18,
+        ]))
+    };
+    assert_eq!(import("input=1x3x448x448"), import("1x3x448x448"));
+    let output = cgpredict(&[
+        "graph",
+        "from-onnx",
+        "--input-shape",
+        "image=1x3x8x8",
+        RESNET18,
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("'image', which is not a data input of the graph (its data inputs: 'input')"),
+        "{stderr}"
+    );
+    let twice = [
+        "graph",
+        "from-onnx",
+        "--input-shape",
+        "1x3x8x8",
+        "--input-shape",
+        "2x3x8x8",
+        RESNET18,
+    ];
+    let stderr = String::from_utf8_lossy(&cgpredict(&twice).stderr).into_owned();
+    assert!(stderr.contains("--input-shape is given twice"), "{stderr}");
+}
+
+#[test]
 fn from_onnx_failures_exit_nonzero_with_the_reason() {
     let output = cgpredict(&["graph", "from-onnx", "Cargo.toml"]);
     assert!(!output.status.success());

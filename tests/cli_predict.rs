@@ -15,7 +15,7 @@ use cgpredict::import::Nb101Spec;
 use cgpredict::import::darts::{Genotype, darts};
 use cgpredict::import::nasbench201::nasbench201;
 use cgpredict::import::ofa::ofa_mbv3;
-use cgpredict::import::onnx::graph_from_onnx_file;
+use cgpredict::import::onnx::{ImportOptions, graph_from_onnx_file, graph_from_onnx_file_with};
 use cgpredict::runtime::{Device, MODEL_ENV, Predictor, PredictorOptions};
 
 const MODEL: &str = "tests/fixtures/runtime/good.onnx";
@@ -158,6 +158,37 @@ fn json_output_names_model_device_and_inputs() {
         nasbench201(NB201, 10).unwrap(),
     ];
     assert_close(&scores, &library_scores(&graphs));
+}
+
+/// `--input-shape` reaches the ONNX models: the score is the library's for the graph
+/// imported with that shape, and a name that is no input of the model fails naming it.
+#[test]
+fn onnx_models_take_input_shapes() {
+    let output = cgpredict(&[
+        "predict",
+        "--model",
+        MODEL,
+        "--input-shape",
+        "image=1x3x64x64",
+        ONNX,
+    ]);
+    let options = ImportOptions {
+        input_shapes: [("image".to_owned(), vec![1, 3, 64, 64])].into(),
+        ..ImportOptions::default()
+    };
+    let (graph, _) = graph_from_onnx_file_with(&root().join(ONNX), &options).unwrap();
+    let scores: Vec<f32> = parse_lines(&stdout(&output)).iter().map(|l| l.0).collect();
+    assert_close(&scores, &library_scores(&[graph]));
+    let declared = library_scores(&[graph_from_onnx_file(&root().join(ONNX)).unwrap().0]);
+    assert_ne!(scores, declared, "the shape given changes the graph");
+
+    let output = cgpredict(&["predict", "--model", MODEL, "--input-shape", "x=1x3", ONNX]);
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("'x', which is not a data input"),
+        "{stderr}"
+    );
 }
 
 fn stderr_of(output: &Output) -> String {

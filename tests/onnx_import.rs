@@ -589,6 +589,12 @@ fn a_paddle_mobilenet_v3_imports_with_its_hard_activations() {
         ..ImportOptions::default()
     };
     let (graph, report) = graph_from_onnx_bytes_with(&bytes, &options).unwrap();
+    let by_name = ImportOptions {
+        input_shapes: [("x".to_owned(), vec![1, 3, 48, 192])].into(),
+        ..ImportOptions::default()
+    };
+    let (named, _) = graph_from_onnx_bytes_with(&bytes, &by_name).unwrap();
+    assert_eq!(named.to_json(), graph.to_json());
     assert_eq!(count(&graph, &Op::HardSwish), 18);
     assert_eq!(count(&graph, &Op::HardSigmoid), 9);
     assert_eq!(report.fused["hardswish (x * relu6(x + 3) / 6)"], 18);

@@ -158,6 +158,51 @@ private:
     cgp_limits *handle_ = nullptr;
 };
 
+/// Options for Graph::from_onnx_file and Graph::from_onnx_bytes (owns a cgp_onnx_options):
+/// shapes for graph inputs in place of the declared ones (inputs with symbolic height, width
+/// or sequence length, or another resolution) and limits. Move-only.
+class OnnxOptions {
+public:
+    OnnxOptions() { detail::check(cgp_onnx_options_new(&handle_)); }
+    OnnxOptions(OnnxOptions &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    OnnxOptions &operator=(OnnxOptions &&other) noexcept {
+        if (this != &other) {
+            cgp_onnx_options_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    OnnxOptions(const OnnxOptions &) = delete;
+    OnnxOptions &operator=(const OnnxOptions &) = delete;
+    ~OnnxOptions() { cgp_onnx_options_free(handle_); }
+
+    /// Sets the shape of the graph input `name` (positive sizes, as many as the model
+    /// declares); returns *this for chaining. Import throws Status::invalid_argument naming
+    /// the input when it is not a data input of the model or its rank differs.
+    OnnxOptions &input_shape(const std::string &name, const std::vector<std::uint64_t> &dims) {
+        detail::check(cgp_onnx_options_set_input_shape(handle_, name.c_str(), dims.data(), dims.size()));
+        return *this;
+    }
+
+    /// Sets the shape of the model's first data input.
+    OnnxOptions &first_input_shape(const std::vector<std::uint64_t> &dims) {
+        detail::check(cgp_onnx_options_set_input_shape(handle_, nullptr, dims.data(), dims.size()));
+        return *this;
+    }
+
+    /// Imports with these limits (copied).
+    OnnxOptions &limits(const Limits &limits) {
+        detail::check(cgp_onnx_options_set_limits(handle_, limits.get()));
+        return *this;
+    }
+
+    /// The C handle, owned by this object.
+    const cgp_onnx_options *get() const noexcept { return handle_; }
+
+private:
+    cgp_onnx_options *handle_ = nullptr;
+};
+
 /// A computation graph (owns a cgp_graph). Move-only; a moved-from Graph holds no handle and
 /// its calls throw Status::invalid_argument.
 class Graph {
@@ -208,6 +253,13 @@ public:
         return Graph(out);
     }
 
+    /// Imports an ONNX model file with `options` (input shapes, limits).
+    static Graph from_onnx_file(const std::string &path, const OnnxOptions &options) {
+        cgp_graph *out = nullptr;
+        detail::check(cgp_graph_from_onnx_file_with_options(path.c_str(), options.get(), &out));
+        return Graph(out);
+    }
+
     /// Imports an ONNX model from `len` bytes of protobuf.
     static Graph from_onnx_bytes(const std::uint8_t *data, std::size_t len) {
         cgp_graph *out = nullptr;
@@ -220,6 +272,18 @@ public:
         cgp_graph *out = nullptr;
         detail::check(cgp_graph_from_onnx_bytes_with_limits(data, len, limits.get(), &out));
         return Graph(out);
+    }
+
+    /// Imports an ONNX model from `len` bytes of protobuf with `options`.
+    static Graph from_onnx_bytes(const std::uint8_t *data, std::size_t len, const OnnxOptions &options) {
+        cgp_graph *out = nullptr;
+        detail::check(cgp_graph_from_onnx_bytes_with_options(data, len, options.get(), &out));
+        return Graph(out);
+    }
+
+    /// Imports an ONNX model from its protobuf bytes with `options`.
+    static Graph from_onnx_bytes(const std::vector<std::uint8_t> &bytes, const OnnxOptions &options) {
+        return from_onnx_bytes(bytes.data(), bytes.size(), options);
     }
 
     /// Imports an ONNX model from its protobuf bytes.

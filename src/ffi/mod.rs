@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub use graph::{cgp_graph, cgp_node_desc};
 pub use limits::cgp_limits;
+pub use onnx::cgp_onnx_options;
 pub use predictor::{cgp_device, cgp_predictor};
 
 /// The outcome of a call. `CGP_OK` is success; for anything else

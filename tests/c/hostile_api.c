@@ -181,6 +181,57 @@ static void onnx_and_limits(void) {
     cgp_limits_free(NULL);
 }
 
+/* Import options: input shapes by name and for the first input, checked arguments. */
+static void onnx_options(void) {
+    struct cgp_graph *out = UNTOUCHED_GRAPH;
+    struct cgp_onnx_options *options = NULL;
+    const uint64_t doubled[4] = {1, 3, 64, 64};
+    const uint64_t zero[2] = {1, 0};
+    const uint8_t junk[4] = {0xde, 0xad, 0xbe, 0xef};
+    CHECK_ERROR(cgp_onnx_options_new(NULL), CGP_INVALID_ARGUMENT, "out is NULL");
+    CHECK(cgp_onnx_options_new(&options) == CGP_OK);
+    CHECK_ERROR(cgp_onnx_options_set_input_shape(NULL, "image", doubled, 4), CGP_INVALID_ARGUMENT, "o is NULL");
+    CHECK_ERROR(cgp_onnx_options_set_input_shape(options, "image", NULL, 4), CGP_INVALID_ARGUMENT, "dims is NULL");
+    CHECK_ERROR(cgp_onnx_options_set_input_shape(options, "image", doubled, 0), CGP_INVALID_ARGUMENT,
+                "at least one dimension");
+    CHECK_ERROR(cgp_onnx_options_set_input_shape(options, NULL, zero, 2), CGP_INVALID_ARGUMENT, "size 0 at axis 1");
+    CHECK_ERROR(cgp_onnx_options_set_limits(options, NULL), CGP_INVALID_ARGUMENT, "limits is NULL");
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, NULL, &out), CGP_INVALID_ARGUMENT,
+                "options is NULL");
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(NULL, options, &out), CGP_INVALID_ARGUMENT, "path is NULL");
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, options, NULL), CGP_INVALID_ARGUMENT,
+                "out is NULL");
+    CHECK_ERROR(cgp_graph_from_onnx_bytes_with_options(NULL, 4, options, &out), CGP_INVALID_ARGUMENT,
+                "data is NULL");
+    CHECK_ERROR(cgp_graph_from_onnx_bytes_with_options(junk, 4, options, &out), CGP_PARSE_ERROR,
+                "not a valid ONNX protobuf");
+
+    /* The 32x32 network at 64x64: four times the MACs but for the 64 x 10 classifier after
+     * global pooling (184,730,240 at 32x32, tests/fixtures/onnx/nb201_expected.json). */
+    struct cgp_graph *graph = NULL;
+    uint64_t macs = 0;
+    CHECK(cgp_onnx_options_set_input_shape(options, "image", doubled, 4) == CGP_OK);
+    CHECK(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, options, &graph) == CGP_OK);
+    CHECK(cgp_graph_macs(graph, &macs) == CGP_OK && macs == 4u * (184730240u - 640u) + 640u);
+    cgp_graph_free(graph);
+    CHECK(cgp_onnx_options_set_input_shape(options, NULL, doubled, 3) == CGP_OK);
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, options, &out), CGP_INVALID_ARGUMENT,
+                "'image' is given a shape twice");
+    cgp_onnx_options_free(options);
+
+    CHECK(cgp_onnx_options_new(&options) == CGP_OK);
+    CHECK(cgp_onnx_options_set_input_shape(options, NULL, doubled, 3) == CGP_OK);
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, options, &out), CGP_INVALID_ARGUMENT,
+                "has 3 dimensions; the model declares 4");
+    CHECK(cgp_onnx_options_set_input_shape(options, NULL, doubled, 4) == CGP_OK);
+    CHECK(cgp_onnx_options_set_input_shape(options, "mask", doubled, 2) == CGP_OK);
+    CHECK_ERROR(cgp_graph_from_onnx_file_with_options(ONNX_MODEL, options, &out), CGP_INVALID_ARGUMENT,
+                "'mask', which is not a data input of the graph (its data inputs: 'image')");
+    CHECK(out == UNTOUCHED_GRAPH);
+    cgp_onnx_options_free(options);
+    cgp_onnx_options_free(NULL);
+}
+
 /* Writes `len` pseudo-random bytes (a fixed xorshift sequence) to `path`. */
 static int write_random_file(const char *path, size_t len) {
     FILE *file = fopen(path, "wb");
@@ -267,6 +318,7 @@ int main(void) {
     graph_entry_points();
     benchmark_entry_points();
     onnx_and_limits();
+    onnx_options();
     predictor_entry_points();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

@@ -193,6 +193,30 @@ TEST(Onnx, ImportedNb201ModelHasTheExportersCounts) {
     expect_error([&] { cgp::Graph::from_onnx_bytes(garbage); }, cgp::Status::parse_error, "");
 }
 
+TEST(Onnx, OptionsGiveInputShapesByName) {
+    // The 32x32 network at 64x64: four times the MACs except the 64 x 10 classifier after
+    // global pooling (184,730,240 - 640 at 32x32).
+    const std::string path = repo + "/tests/fixtures/onnx/nb201_best.onnx";
+    cgp::OnnxOptions options;
+    options.input_shape("image", {1, 3, 64, 64});
+    EXPECT_EQ(cgp::Graph::from_onnx_file(path, options).macs(), 4u * (184730240u - 640u) + 640u);
+    std::ifstream file(path, std::ios::binary);
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(cgp::Graph::from_onnx_bytes(bytes, options).macs(), 738919040u);
+
+    cgp::OnnxOptions first;
+    first.first_input_shape({1, 3, 64, 64});
+    EXPECT_EQ(cgp::Graph::from_onnx_file(path, first).macs(), 738919040u);
+    first.input_shape("mask", {1, 8});
+    expect_error([&] { cgp::Graph::from_onnx_file(path, first); }, cgp::Status::invalid_argument,
+                 "'mask', which is not a data input of the graph (its data inputs: 'image')");
+    expect_error([&] { options.input_shape("image", {1, 0}); }, cgp::Status::invalid_argument, "size 0 at axis 1");
+    cgp::Limits small;
+    small.max_onnx_bytes(1000);
+    options.limits(small);
+    expect_error([&] { cgp::Graph::from_onnx_file(path, options); }, cgp::Status::unsupported, "max_onnx_bytes = 1000");
+}
+
 TEST(Spectral, ResidualBlockSpectrumIsNumpys) {
     // numpy eigvalsh of networkx's normalized Laplacian, 2 zeros in front for k = 11
     // (tests/fixtures/spectral/expected.json).

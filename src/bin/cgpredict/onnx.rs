@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use cgpredict::Result;
 use cgpredict::import::onnx::{ImportOptions, graph_from_onnx_file_with};
+use cgpredict::{Error, Result};
 use clap::Subcommand;
 
 use crate::graph::summary;
@@ -25,18 +25,28 @@ pub enum OnnxCommand {
         /// Print only the import report: what became of each ONNX operator type.
         #[arg(long)]
         report: bool,
-        /// Use this input shape instead of the declared one, e.g. 1x3x240x240.
+        /// Use this input shape instead of the declared one: `1x3x240x240` for the first
+        /// data input, `NAME=1x128` for the input NAME; repeat it for several inputs.
         #[arg(long, value_parser = parse_shape)]
-        input_shape: Option<InputShape>,
+        input_shape: Vec<InputShape>,
     },
 }
 
-/// Input dimensions given as one argument.
+/// Input dimensions given as one argument, for the input named or the first.
 #[derive(Clone, Debug, PartialEq)]
-pub struct InputShape(Vec<u64>);
+pub struct InputShape {
+    input: Option<String>,
+    dims: Vec<u64>,
+}
 
-fn parse_shape(text: &str) -> std::result::Result<InputShape, String> {
-    text.split(['x', 'X', ','])
+pub fn parse_shape(text: &str) -> std::result::Result<InputShape, String> {
+    let (input, dims) = match text.rsplit_once('=') {
+        Some((name, dims)) if !name.is_empty() => (Some(name.to_owned()), dims),
+        Some(_) => return Err(format!("{text:?} names no input before '='")),
+        None => (None, text),
+    };
+    let dims = dims
+        .split(['x', 'X', ','])
         .map(|part| {
             part.trim()
                 .parse::<u64>()
@@ -44,8 +54,27 @@ fn parse_shape(text: &str) -> std::result::Result<InputShape, String> {
                 .filter(|&d| d > 0)
                 .ok_or_else(|| format!("{part:?} in {text:?} is not a positive dimension"))
         })
-        .collect::<std::result::Result<Vec<u64>, String>>()
-        .map(InputShape)
+        .collect::<std::result::Result<Vec<u64>, String>>()?;
+    Ok(InputShape { input, dims })
+}
+
+/// Import options from the `--input-shape` arguments: at most one without a name (the first
+/// data input), each name once.
+pub fn import_options(shapes: Vec<InputShape>) -> Result<ImportOptions> {
+    let mut options = ImportOptions::default();
+    for shape in shapes {
+        let repeated = match shape.input {
+            None => options.input_shape.replace(shape.dims).is_some(),
+            Some(name) => options.input_shapes.insert(name, shape.dims).is_some(),
+        };
+        if repeated {
+            return Err(Error::invalid(
+                "--input-shape is given twice for one input (without a name it is the first \
+                 data input's)",
+            ));
+        }
+    }
+    Ok(options)
 }
 
 /// Imports the model and prints what the flags ask for.
@@ -57,11 +86,7 @@ pub fn run(command: OnnxCommand) -> Result<()> {
         report,
         input_shape,
     } = command;
-    let options = ImportOptions {
-        input_shape: input_shape.map(|shape| shape.0),
-        ..ImportOptions::default()
-    };
-    let (graph, import_report) = graph_from_onnx_file_with(&model, &options)?;
+    let (graph, import_report) = graph_from_onnx_file_with(&model, &import_options(input_shape)?)?;
     let text = match (json, dot, report) {
         (true, _, true) => format!("{}\n", import_report.to_json()),
         (false, _, true) => import_report.to_string(),

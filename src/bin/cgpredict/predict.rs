@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use cgpredict::import::Nb201Arch;
 use cgpredict::import::darts::{Genotype, darts};
 use cgpredict::import::ofa::ofa_mbv3;
-use cgpredict::import::onnx::graph_from_onnx_file;
+use cgpredict::import::onnx::{ImportOptions, graph_from_onnx_file_with};
 use cgpredict::runtime::{Device, Predictor, PredictorOptions};
 use cgpredict::{Error, Graph, Result};
 use clap::{ArgMatches, Args, ValueEnum};
@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::benchmarks::nasbench101;
 use crate::graph::read_json_graph;
+use crate::onnx::{InputShape, import_options, parse_shape};
 
 /// Arguments of `cgpredict predict`. Graphs come from files and from the benchmark options,
 /// in any mix; the scores follow the order of the command line.
@@ -32,6 +33,10 @@ pub struct PredictArgs {
     /// format (.json).
     #[arg(value_name = "GRAPH")]
     files: Vec<PathBuf>,
+    /// For the ONNX models: this input shape instead of the declared one, `1x3x240x240` for
+    /// the first data input or `NAME=1x128` for the input NAME; repeat it for several inputs.
+    #[arg(long, value_parser = parse_shape)]
+    input_shape: Vec<InputShape>,
     /// A NAS-Bench-201 cell, `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`: its CIFAR-10 network.
     #[arg(long, value_name = "ARCH")]
     nb201: Vec<String>,
@@ -79,9 +84,9 @@ impl Source {
         }
     }
 
-    fn graph(&self) -> Result<Graph> {
+    fn graph(&self, onnx: &ImportOptions) -> Result<Graph> {
         let build = || match self {
-            Source::File(path) => graph_file(path),
+            Source::File(path) => graph_file(path, onnx),
             Source::Nb201(arch) => arch.parse::<Nb201Arch>()?.to_graph(10, 32),
             Source::Nb101(json) => nb101_json(json),
             Source::Darts(json) => darts(&Genotype::from_json(json)?),
@@ -91,10 +96,10 @@ impl Source {
     }
 }
 
-fn graph_file(path: &Path) -> Result<Graph> {
+fn graph_file(path: &Path, onnx: &ImportOptions) -> Result<Graph> {
     let name = path.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".onnx") || name.ends_with(".onnx.gz") {
-        graph_from_onnx_file(path).map(|(graph, _)| graph)
+        graph_from_onnx_file_with(path, onnx).map(|(graph, _)| graph)
     } else if name.ends_with(".json") {
         read_json_graph(path)
     } else {
@@ -184,9 +189,10 @@ pub fn run(args: PredictArgs, matches: &ArgMatches) -> Result<()> {
             "no graphs: give GRAPH files or --nb201, --nb101-json, --darts, --ofa",
         ));
     }
+    let onnx = import_options(args.input_shape.clone())?;
     let graphs = sources
         .iter()
-        .map(Source::graph)
+        .map(|source| source.graph(&onnx))
         .collect::<Result<Vec<Graph>>>()?;
     let device = match args.device {
         DeviceArg::Auto => Device::Auto,

@@ -127,6 +127,38 @@ fn declared_shapes(model: &Model, index: &Index) -> HashMap<u32, (i32, Vec<Optio
         .collect()
 }
 
+/// The element type and dimensions of a graph input from the dimensions given for it, which
+/// must be positive and as many as the model declares.
+fn given_shape(
+    name: &str,
+    dims: &[u64],
+    declared: Option<(i32, Vec<Option<i64>>)>,
+) -> Result<(i32, Vec<Option<i64>>)> {
+    if let Some((_, declared)) = &declared
+        && declared.len() != dims.len()
+    {
+        return Err(Error::invalid(format!(
+            "import options: the shape given for graph input '{name}' has {} dimensions; the \
+             model declares {} ({})",
+            dims.len(),
+            declared.len(),
+            describe(declared)
+        )));
+    }
+    let sizes = dims
+        .iter()
+        .enumerate()
+        .map(|(axis, &size)| match i64::try_from(size) {
+            Ok(size) if size > 0 => Ok(Some(size)),
+            _ => Err(Error::invalid(format!(
+                "import options: the shape given for graph input '{name}' has size {size} at \
+                 axis {axis}; sizes must be positive"
+            ))),
+        })
+        .collect::<Result<_>>()?;
+    Ok((declared.map_or(1, |(code, _)| code), sizes))
+}
+
 fn op_key(text: NodeText) -> String {
     if text.in_default_domain() {
         text.op.to_owned()
@@ -135,8 +167,16 @@ fn op_key(text: NodeText) -> String {
     }
 }
 
-/// `input_shape` replaces the declared dimensions of the first data input.
-pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result<Lowered<'m>> {
+/// Dimensions given for graph inputs in place of the declared ones.
+#[derive(Clone, Copy)]
+pub(super) struct GivenShapes<'a> {
+    /// For the first data input.
+    pub first: Option<&'a [u64]>,
+    /// By input name.
+    pub named: &'a BTreeMap<String, Vec<u64>>,
+}
+
+pub(super) fn lower<'m>(model: &'m Model, given: GivenShapes) -> Result<Lowered<'m>> {
     let index = model.index()?;
     let count = index.names.len();
     let declared = declared_shapes(model, &index);
@@ -155,7 +195,7 @@ pub(super) fn lower<'m>(model: &'m Model, input_shape: Option<&[u64]>) -> Result
         attributes: AttributeReader::default(),
     };
     lowerer.read_initializers()?;
-    lowerer.read_inputs(input_shape)?;
+    lowerer.read_inputs(given)?;
     for step in 0..lowerer.index.order.len() {
         let position = lowerer.index.order[step];
         lowerer
@@ -206,13 +246,13 @@ impl<'m> Lowerer<'m> {
         Ok(())
     }
 
-    /// The graph's data inputs, with their dimensions: declared, or `input_shape` for the
-    /// first. A symbolic dimension takes the size bound to its name by an earlier input
-    /// (ONNX names one size alike wherever it appears: a batch, a sequence length), else 1
-    /// on axis 0 (the batch), else import fails naming the input and axis.
-    fn read_inputs(&mut self, input_shape: Option<&[u64]>) -> Result<()> {
-        let mut first = true;
-        let mut any = false;
+    /// The graph's data inputs, with their dimensions: declared, or given (`given.first` for
+    /// the first, `given.named` by name). A symbolic dimension takes the size bound to its
+    /// name by an earlier input (ONNX names one size alike wherever it appears: a batch, a
+    /// sequence length), else 1 on axis 0 (the batch), else import fails naming the input
+    /// and axis.
+    fn read_inputs(&mut self, given: GivenShapes) -> Result<()> {
+        let mut data_inputs: Vec<&str> = Vec::new();
         let mut bound: Vec<(&[u8], u64)> = Vec::new();
         for info in &self.model.graph.input {
             let name = info.name.text();
@@ -220,17 +260,26 @@ impl<'m> Lowerer<'m> {
             if self.tensors[id].is_some() {
                 continue; // an initializer listed as an input (IR < 4): a weight, not data
             }
+            let first = data_inputs.is_empty();
+            data_inputs.push(name);
             let symbols = dimension_names(info);
-            let (code, declared) = match (input_shape, first) {
-                (Some(dims), true) => {
-                    let code = declared_shape(info).map_or(1, |(code, _)| code);
-                    (code, dims.iter().map(|&d| i64::try_from(d).ok()).collect())
+            let dims_given = match (given.named.get(name), given.first.filter(|_| first)) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid(format!(
+                        "import options: graph input '{name}' is given a shape twice, as the \
+                         first input's and by name"
+                    )));
                 }
-                _ => declared_shape(info).ok_or_else(|| {
-                Error::parse(format!(
-                    "ONNX model: graph input '{name}' declares no tensor shape; the importer needs \
-                     the input's dimensions to infer every other shape"
-                ))
+                (Some(dims), None) => Some(dims.as_slice()),
+                (None, dims) => dims,
+            };
+            let (code, declared) = match dims_given {
+                Some(dims) => given_shape(name, dims, declared_shape(info))?,
+                None => declared_shape(info).ok_or_else(|| {
+                    Error::parse(format!(
+                        "ONNX model: graph input '{name}' declares no tensor shape; the importer \
+                         needs the input's dimensions to infer every other shape"
+                    ))
                 })?,
             };
             let symbol = |axis: usize| symbols.get(axis).copied().flatten();
@@ -265,7 +314,6 @@ impl<'m> Lowerer<'m> {
             if first && dims.len() >= 2 && dims[0] > 0 {
                 self.batch = dims[0];
             }
-            first = false;
             let axis = default_axis(dims.len());
             let shape = self
                 .cg_shape(&dims, axis)
@@ -277,9 +325,23 @@ impl<'m> Lowerer<'m> {
             ));
             self.acts[id] = Some(Act { draft, axis });
             self.tensors[id] = Some(Tensor::new(code, dims.into()));
-            any = true;
         }
-        if !any {
+        if let Some(name) = given
+            .named
+            .keys()
+            .find(|name| !data_inputs.contains(&name.as_str()))
+        {
+            return Err(Error::invalid(format!(
+                "import options: a shape is given for '{name}', which is not a data input of \
+                 the graph (its data inputs: {})",
+                data_inputs
+                    .iter()
+                    .map(|input| format!("'{input}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if data_inputs.is_empty() {
             return Err(Error::parse(
                 "ONNX model: the graph has no data input (every input is an initializer, or there are none)",
             ));

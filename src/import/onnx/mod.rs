@@ -9,8 +9,9 @@
 //! file's large inline values are not even read (`skim.rs`). The
 //! graph inputs' shapes must be fixed, except for symbolic sizes (`dim_param`) on axis 0
 //! (the batch, read as 1) and sizes named like one of an earlier input, which take that
-//! input's size (a recurrent state's batch, an attention mask's sequence length); the first
-//! input's dimensions can be given instead ([`ImportOptions::input_shape`]).
+//! input's size (a recurrent state's batch, an attention mask's sequence length); any
+//! input's dimensions can be given instead ([`ImportOptions::input_shape`] for the first,
+//! [`ImportOptions::input_shapes`] by name).
 //!
 //! # Shapes
 //! Every tensor's dimensions are inferred from the input shape by this module's own rules
@@ -97,6 +98,11 @@ pub struct ImportOptions {
     /// Dimensions for the model's (first) data input instead of the declared ones, e.g.
     /// `[1, 3, 240, 240]` to count a network at the resolution it is evaluated at.
     pub input_shape: Option<Vec<u64>>,
+    /// Dimensions for graph inputs by name instead of the declared ones: any of a model's
+    /// data inputs (an image and its mask, token ids and attention mask). Each name must be
+    /// a data input, the rank must be the declared one, and no input may get a shape both
+    /// here and from `input_shape`; otherwise import fails with `InvalidArgument` naming it.
+    pub input_shapes: BTreeMap<String, Vec<u64>>,
     /// Bounds on the file's size, on the model graph's node count (counted on the wire,
     /// before decoding) and on the imported graph's nodes and edges.
     pub limits: Limits,
@@ -128,7 +134,13 @@ fn graph_from_buffer(
     options: &ImportOptions,
 ) -> Result<(Graph, ImportReport)> {
     let model = model::Model::decode(buffer, &options.limits)?;
-    let lowered = lower::lower(&model, options.input_shape.as_deref())?;
+    let lowered = lower::lower(
+        &model,
+        lower::GivenShapes {
+            first: options.input_shape.as_deref(),
+            named: &options.input_shapes,
+        },
+    )?;
     options
         .limits
         .check_nodes("the imported graph", lowered.nodes.len())?;
@@ -166,7 +178,13 @@ pub fn graph_from_onnx_file_with(
 /// [`graph_from_onnx_bytes`], exposed for inspection and testing.
 pub fn tensor_shapes_from_onnx_bytes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u64>>> {
     let model = model::Model::decode(bytes, &Limits::DEFAULT)?;
-    let lowered = lower::lower(&model, None)?;
+    let lowered = lower::lower(
+        &model,
+        lower::GivenShapes {
+            first: None,
+            named: &BTreeMap::new(),
+        },
+    )?;
     Ok(lowered
         .names
         .into_iter()

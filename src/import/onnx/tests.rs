@@ -683,6 +683,80 @@ fn input_shape_can_be_overridden() {
     assert_eq!(g.node(1).unwrap().output, Shape::new(8, 8, 4));
 }
 
+/// Shapes given by name reach any data input; a name that is no data input, a rank other
+/// than the declared one, a size of 0 and a shape given twice are refused naming the input.
+#[test]
+fn input_shapes_can_be_given_by_name() {
+    let mut model = Model::new(
+        &[1, 3, 8, 8],
+        vec![
+            node("Conv", &["x", "w"], &["y"], vec![]),
+            node("Relu", &["mask"], &["z"], vec![]),
+        ],
+        vec!["y", "z"],
+    )
+    .with(vec![weight("w", &[4, 3, 3, 3])]);
+    model.inputs = vec![
+        info("x", Some(&[Some(1), Some(3), Some(8), Some(8)])),
+        info("mask", Some(&[Some(1), Some(7), None])),
+    ];
+    let import = |options: ImportOptions| graph_from_onnx_bytes_with(&model.bytes(), &options);
+    let shapes = |entries: &[(&str, &[u64])]| ImportOptions {
+        input_shapes: entries
+            .iter()
+            .map(|(name, dims)| (name.to_string(), dims.to_vec()))
+            .collect(),
+        ..ImportOptions::default()
+    };
+    let error = import(ImportOptions::default()).unwrap_err();
+    assert!(error.message.contains("'mask'"), "{}", error.message);
+
+    let (g, _) = import(shapes(&[("mask", &[1, 7, 5]), ("x", &[1, 3, 10, 10])])).unwrap();
+    let output_of = |name: &str| {
+        g.nodes()
+            .find(|(_, n)| n.name == name)
+            .map(|(_, n)| n.output)
+    };
+    assert_eq!(output_of("mask"), Some(Shape::new(7, 1, 5)));
+    assert_eq!(output_of("x"), Some(Shape::new(10, 10, 3)));
+    let first_and_named = ImportOptions {
+        input_shape: Some(vec![1, 3, 12, 12]),
+        ..shapes(&[("mask", &[1, 7, 5])])
+    };
+    let (g, _) = import(first_and_named).unwrap();
+    let x = g
+        .nodes()
+        .find(|(_, n)| n.name == "x")
+        .map(|(_, n)| n.output);
+    assert_eq!(x, Some(Shape::new(12, 12, 3)));
+
+    for (options, expected) in [
+        (
+            shapes(&[("mask", &[1, 7, 5]), ("w", &[4, 3, 3, 3])]),
+            "'w', which is not a data input of the graph (its data inputs: 'x', 'mask')",
+        ),
+        (
+            shapes(&[("mask", &[7, 5])]),
+            "graph input 'mask' has 2 dimensions; the model declares 3 ([1, 7, ?])",
+        ),
+        (
+            shapes(&[("mask", &[1, 0, 5])]),
+            "graph input 'mask' has size 0 at axis 1",
+        ),
+        (
+            ImportOptions {
+                input_shape: Some(vec![1, 3, 8, 8]),
+                ..shapes(&[("x", &[1, 3, 8, 8]), ("mask", &[1, 7, 5])])
+            },
+            "graph input 'x' is given a shape twice",
+        ),
+    ] {
+        let error = import(options).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidArgument, "{}", error.message);
+        assert!(error.message.contains(expected), "{}", error.message);
+    }
+}
+
 /// A symbolic size named like one of an earlier input takes that input's size: the batch
 /// of a recurrent state, the sequence length of an attention mask.
 #[test]

@@ -15,8 +15,9 @@ access.
 """
 module CGPredict
 
-export Graph, Predictor, NodeDesc, CGPredictError, Status, Device, Limits
+export Graph, Predictor, NodeDesc, CGPredictError, Status, Device, Limits, OnnxOptions
 export set_max_nodes!, set_max_edges!, set_max_onnx_bytes!
+export set_input_shape!, set_first_input_shape!, set_limits!
 export add_node!, add_edge!, node_count, edge_count, param_count, macs, to_json, to_dot
 export spectrum, spectral_distance, onnx_last_report_json
 export graph_from_json, graph_from_onnx_file, graph_from_onnx_bytes
@@ -58,6 +59,7 @@ Base.showerror(io::IO, e::CGPredictError) = print(io, "CGPredictError(", e.statu
 struct cgp_graph end
 struct cgp_predictor end
 struct cgp_limits end
+struct cgp_onnx_options end
 
 struct cgp_node_desc
     op::Cstring
@@ -310,6 +312,85 @@ function graph_from_onnx_bytes(data::AbstractVector{UInt8}, limits::Limits)
     GC.@preserve limits check(ccall((:cgp_graph_from_onnx_bytes_with_limits, libcgpredict), Cint,
                                     (Ptr{UInt8}, Csize_t, Ptr{cgp_limits}, Ref{Ptr{cgp_graph}}),
                                     bytes, length(bytes), handle(limits), out))
+    return Graph(out[])
+end
+
+"""
+    OnnxOptions()
+
+Options for `graph_from_onnx_file` and `graph_from_onnx_bytes` (owns a C `cgp_onnx_options`):
+shapes for graph inputs in place of the declared ones (inputs with a symbolic height, width or
+sequence length, or another resolution), set with `set_input_shape!` and
+`set_first_input_shape!`, and limits (`set_limits!`). Holds the declared shapes and the
+default limits until changed.
+"""
+mutable struct OnnxOptions
+    ptr::Ptr{cgp_onnx_options}
+    function OnnxOptions()
+        out = Ref{Ptr{cgp_onnx_options}}(C_NULL)
+        check(ccall((:cgp_onnx_options_new, libcgpredict), Cint, (Ref{Ptr{cgp_onnx_options}},), out))
+        o = new(out[])
+        finalizer(close, o)
+        return o
+    end
+end
+
+"""Releases the options; later calls with them throw, and a second `close` does nothing."""
+function Base.close(o::OnnxOptions)
+    if o.ptr != C_NULL
+        ccall((:cgp_onnx_options_free, libcgpredict), Cvoid, (Ptr{cgp_onnx_options},), o.ptr)
+        o.ptr = C_NULL
+    end
+    return nothing
+end
+
+handle(o::OnnxOptions) = o.ptr == C_NULL ? invalid("the ONNX options are closed") : o.ptr
+
+"""
+Sets the shape of the graph input `name` (positive sizes, as many as the model declares);
+returns the options. Import throws `CGP_INVALID_ARGUMENT` naming the input when it is not a
+data input of the model or its rank differs.
+"""
+function set_input_shape!(o::OnnxOptions, name::AbstractString, dims::AbstractVector{<:Integer})
+    sizes = Vector{UInt64}(dims)
+    GC.@preserve o sizes check(ccall((:cgp_onnx_options_set_input_shape, libcgpredict), Cint,
+                                     (Ptr{cgp_onnx_options}, Cstring, Ptr{UInt64}, Csize_t),
+                                     handle(o), name, sizes, length(sizes)))
+    return o
+end
+
+"""Sets the shape of the model's first data input; returns the options."""
+function set_first_input_shape!(o::OnnxOptions, dims::AbstractVector{<:Integer})
+    sizes = Vector{UInt64}(dims)
+    GC.@preserve o sizes check(ccall((:cgp_onnx_options_set_input_shape, libcgpredict), Cint,
+                                     (Ptr{cgp_onnx_options}, Ptr{Cchar}, Ptr{UInt64}, Csize_t),
+                                     handle(o), C_NULL, sizes, length(sizes)))
+    return o
+end
+
+"""Imports with `limits` (copied); returns the options."""
+function set_limits!(o::OnnxOptions, limits::Limits)
+    GC.@preserve o limits check(ccall((:cgp_onnx_options_set_limits, libcgpredict), Cint,
+                                      (Ptr{cgp_onnx_options}, Ptr{cgp_limits}), handle(o), handle(limits)))
+    return o
+end
+
+"""Imports an ONNX model file with `options` (input shapes, limits)."""
+function graph_from_onnx_file(path::AbstractString, options::OnnxOptions)
+    out = Ref{Ptr{cgp_graph}}(C_NULL)
+    GC.@preserve options check(ccall((:cgp_graph_from_onnx_file_with_options, libcgpredict), Cint,
+                                     (Cstring, Ptr{cgp_onnx_options}, Ref{Ptr{cgp_graph}}),
+                                     path, handle(options), out))
+    return Graph(out[])
+end
+
+"""Imports an ONNX model from its protobuf bytes with `options`."""
+function graph_from_onnx_bytes(data::AbstractVector{UInt8}, options::OnnxOptions)
+    bytes = Vector{UInt8}(data)
+    out = Ref{Ptr{cgp_graph}}(C_NULL)
+    GC.@preserve options check(ccall((:cgp_graph_from_onnx_bytes_with_options, libcgpredict), Cint,
+                                     (Ptr{UInt8}, Csize_t, Ptr{cgp_onnx_options}, Ref{Ptr{cgp_graph}}),
+                                     bytes, length(bytes), handle(options), out))
     return Graph(out[])
 end
 

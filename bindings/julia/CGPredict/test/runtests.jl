@@ -78,6 +78,25 @@ const NB201 = [
         @test throws_status(() -> node_count(g), CGP_INVALID_ARGUMENT, "the graph is closed")
     end
 
+    @testset "ONNX options" begin
+        # The 32x32 network at 64x64: four times the MACs but for the 64 x 10 classifier.
+        model = fixture("onnx", "nb201_best.onnx")
+        options = set_input_shape!(OnnxOptions(), "image", [1, 3, 64, 64])
+        @test macs(graph_from_onnx_file(model, options)) == 4 * (184730240 - 640) + 640
+        @test macs(graph_from_onnx_bytes(read(model), options)) == 738919040
+        first = set_first_input_shape!(OnnxOptions(), [1, 3, 64, 64])
+        @test macs(graph_from_onnx_file(model, first)) == 738919040
+        set_input_shape!(first, "mask", [1, 8])
+        @test throws_status(() -> graph_from_onnx_file(model, first), CGP_INVALID_ARGUMENT,
+                            "'mask', which is not a data input of the graph (its data inputs: 'image')")
+        @test throws_status(() -> set_input_shape!(options, "image", [1, 0]), CGP_INVALID_ARGUMENT, "size 0 at axis 1")
+        set_limits!(options, set_max_onnx_bytes!(Limits(), 1000))
+        @test throws_status(() -> graph_from_onnx_file(model, options), CGP_UNSUPPORTED, "max_onnx_bytes = 1000")
+        close(options)
+        close(options)
+        @test throws_status(() -> graph_from_onnx_file(model, options), CGP_INVALID_ARGUMENT, "the ONNX options are closed")
+    end
+
     @testset "limits" begin
         json = to_json(residual_block())
         limits = Limits()
