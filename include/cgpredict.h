@@ -583,6 +583,21 @@ enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph 
 enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
 
 /*
+ Fits a head for ranking on the model's embeddings and its own scores of `n` labeled
+ graphs, against the ranks of `labels` (any scale, higher = better; at least 2 that
+ differ), which `cgp_predict` uses from then on; its scores are in rank units. Only the
+ order of the labels counts, so a few broken networks among them cannot dominate the fit,
+ and the model's score keeps what it knew: what a search that only orders candidates wants
+ (the search of `cgpredict search` fits this head). Replaces any earlier head; on failure
+ the predictor keeps its previous head.
+
+ # Safety
+ `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
+ graph pointers; `labels` holds `n` floats.
+ */
+enum cgp_status cgp_predictor_adapt_ranking(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
+
+/*
  Ranks `n` candidate graphs by the predictor, for frameworks that run their own search:
  writes to `out_order[0..n]` the indices `0..n-1`, best predicted first (by the scores of
  `cgp_predict`, so by the adapted head after `cgp_predictor_adapt`). Equal scores keep their

@@ -588,6 +588,26 @@ public:
         adapt(handles.data(), labels.data(), handles.size());
     }
 
+    /// Fits a head for ranking on n labeled graphs (raw handles): on the embeddings and the
+    /// model's score, against the ranks of the labels; scores are then in rank units.
+    void adapt_ranking(const cgp_graph *const *graphs, const float *labels, std::size_t n) {
+        detail::check(cgp_predictor_adapt_ranking(handle_, graphs, labels, n));
+    }
+
+    /// Fits a head for ranking on labeled graphs; the sizes must agree.
+    void adapt_ranking(const std::vector<Graph> &graphs, const std::vector<float> &labels) {
+        check_sizes(graphs.size(), labels.size());
+        std::vector<const cgp_graph *> handles = handles_of(graphs.data(), graphs.size());
+        adapt_ranking(handles.data(), labels.data(), handles.size());
+    }
+
+    /// Fits a head for ranking on labeled graphs held elsewhere; the sizes must agree.
+    void adapt_ranking(const std::vector<const Graph *> &graphs, const std::vector<float> &labels) {
+        check_sizes(graphs.size(), labels.size());
+        std::vector<const cgp_graph *> handles = handles_of(graphs);
+        adapt_ranking(handles.data(), labels.data(), handles.size());
+    }
+
     /// The C handle, still owned by this Predictor (NULL after a move).
     cgp_predictor *get() noexcept { return handle_; }
     /// The C handle, still owned by this Predictor (NULL after a move).

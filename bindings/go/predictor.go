@@ -206,6 +206,23 @@ func (p *Predictor) EmbedInto(graphs []*Graph, out []float32) error {
 // labels in any scale, higher = better, at least 2 that differ), which Predict uses from
 // then on. On failure the predictor keeps its previous head. It waits for the calls in flight.
 func (p *Predictor) Adapt(graphs []*Graph, labels []float32) error {
+	return p.fitHead(graphs, labels, func(ptr *C.struct_cgp_predictor, h **C.struct_cgp_graph, y *C.float, n C.size_t) C.enum_cgp_status {
+		return C.cgp_predictor_adapt(ptr, h, y, n)
+	})
+}
+
+// AdaptRanking fits a head for ranking on labeled graphs: on the embeddings and the model's
+// own score, against the ranks of the labels (any scale, higher = better), which Predict uses
+// from then on, in rank units. Only the order of the labels counts, so a few broken networks
+// cannot dominate the fit. On failure the previous head stays.
+func (p *Predictor) AdaptRanking(graphs []*Graph, labels []float32) error {
+	return p.fitHead(graphs, labels, func(ptr *C.struct_cgp_predictor, h **C.struct_cgp_graph, y *C.float, n C.size_t) C.enum_cgp_status {
+		return C.cgp_predictor_adapt_ranking(ptr, h, y, n)
+	})
+}
+
+// fitHead runs one adaptation call with exclusive access to the predictor.
+func (p *Predictor) fitHead(graphs []*Graph, labels []float32, fit func(*C.struct_cgp_predictor, **C.struct_cgp_graph, *C.float, C.size_t) C.enum_cgp_status) error {
 	if len(graphs) != len(labels) {
 		return invalid("%d graphs but %d labels", len(graphs), len(labels))
 	}
@@ -222,7 +239,7 @@ func (p *Predictor) Adapt(graphs []*Graph, labels []float32) error {
 		return invalid("the predictor is closed")
 	}
 	err = call(func() C.enum_cgp_status {
-		return C.cgp_predictor_adapt(p.ptr, handlesPtr(h), floatsPtr(labels), C.size_t(len(h)))
+		return fit(p.ptr, handlesPtr(h), floatsPtr(labels), C.size_t(len(h)))
 	})
 	runtime.KeepAlive(graphs)
 	return err

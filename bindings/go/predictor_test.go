@@ -144,6 +144,16 @@ func TestAdaptedScoresFollowTheLabels(t *testing.T) {
 			t.Errorf("graph %d: %v after a failed adaptation, %v before", i, again[i], s[i])
 		}
 	}
+	// For ranking: the labels' order, in rank units (1 for the worst of 4, 4 for the best).
+	if err := p.AdaptRanking(graphs, []float32{94, 60, 80, 90}); err != nil {
+		t.Fatal(err)
+	}
+	r := must(p.Predict(graphs))
+	if !(r[0] > r[3] && r[3] > r[2] && r[2] > r[1]) || r[0] < 3.5 || r[1] > 1.5 {
+		t.Errorf("ranking scores %v do not follow the ranks 4, 1, 2, 3", r)
+	}
+	expectError(t, p.AdaptRanking(graphs, []float32{1, 2}), StatusInvalidArgument, "4 graphs but 2 labels")
+	expectError(t, p.AdaptRanking(graphs, []float32{1, 1, 1, 1}), StatusInvalidArgument, "labels are equal")
 }
 
 func TestConcurrentPredictionsFromManyGoroutines(t *testing.T) {

@@ -246,6 +246,43 @@ pub unsafe extern "C" fn cgp_predictor_adapt(
     labels: *const f32,
     n: usize,
 ) -> cgp_status {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { fit_head(p, graphs, labels, n, Predictor::adapt) }
+}
+
+/// Fits a head for ranking on the model's embeddings and its own scores of `n` labeled
+/// graphs, against the ranks of `labels` (any scale, higher = better; at least 2 that
+/// differ), which `cgp_predict` uses from then on; its scores are in rank units. Only the
+/// order of the labels counts, so a few broken networks among them cannot dominate the fit,
+/// and the model's score keeps what it knew: what a search that only orders candidates wants
+/// (the search of `cgpredict search` fits this head). Replaces any earlier head; on failure
+/// the predictor keeps its previous head.
+///
+/// # Safety
+/// `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
+/// graph pointers; `labels` holds `n` floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cgp_predictor_adapt_ranking(
+    p: *mut cgp_predictor,
+    graphs: *const *const cgp_graph,
+    labels: *const f32,
+    n: usize,
+) -> cgp_status {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { fit_head(p, graphs, labels, n, Predictor::adapt_ranking) }
+}
+
+/// Checks the arguments of an adaptation and fits the head with `fit`.
+///
+/// # Safety
+/// As `cgp_predictor_adapt`.
+unsafe fn fit_head(
+    p: *mut cgp_predictor,
+    graphs: *const *const cgp_graph,
+    labels: *const f32,
+    n: usize,
+    fit: fn(&mut Predictor, &[&Graph], &[f32]) -> Result<()>,
+) -> cgp_status {
     ffi_call(|| {
         // SAFETY: the caller's contract; NULLs are checked.
         let (p, graphs, labels) = unsafe {
@@ -255,6 +292,6 @@ pub unsafe extern "C" fn cgp_predictor_adapt(
                 arg_slice(labels, n, "labels")?,
             )
         };
-        p.predictor.adapt(&graphs, labels)
+        fit(&mut p.predictor, &graphs, labels)
     })
 }

@@ -9,7 +9,7 @@ use ort::session::Session;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::TensorRef;
 
-use super::adapt::RidgeHead;
+use super::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
 use super::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
 use super::{default_model, loader};
 use crate::error::{Error, ErrorKind, Result};
@@ -83,7 +83,34 @@ pub struct Predictor {
     intra_threads: usize,
     sessions: Mutex<Vec<Session>>,
     embedding_dim: usize,
-    head: Option<RidgeHead>,
+    head: Option<Head>,
+}
+
+/// The head [`Predictor::predict`] answers with after adaptation.
+enum Head {
+    /// On the embeddings, fitted to the labels ([`Predictor::adapt`]).
+    Labels(RidgeHead),
+    /// On the embeddings and the model's score, fitted to the labels' ranks
+    /// ([`Predictor::adapt_ranking`]).
+    Ranks(RidgeHead),
+}
+
+/// One finite label per graph (ranking a NaN would place it silently).
+fn check_labels(graphs: &[&Graph], labels: &[f32]) -> Result<()> {
+    if graphs.len() != labels.len() {
+        return Err(Error::invalid(format!(
+            "{} graphs but {} labels",
+            graphs.len(),
+            labels.len()
+        )));
+    }
+    if let Some(i) = labels.iter().position(|label| !label.is_finite()) {
+        return Err(Error::invalid(format!(
+            "labels[{i}] is {}, not a finite number",
+            labels[i]
+        )));
+    }
+    Ok(())
 }
 
 fn runtime_error(context: impl std::fmt::Display, error: impl std::fmt::Display) -> Error {
@@ -188,7 +215,10 @@ impl Predictor {
     pub fn predict(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
         let (scores, embeddings) = self.run(graphs)?;
         Ok(match &self.head {
-            Some(head) => head.predict(&embeddings),
+            Some(Head::Labels(head)) => head.predict(&embeddings),
+            Some(Head::Ranks(head)) => {
+                head.predict(&rows_with_scores(&embeddings, &scores, self.embedding_dim))
+            }
             None => scores,
         })
     }
@@ -209,15 +239,28 @@ impl Predictor {
     /// scale; higher = better), which [`Predictor::predict`] uses from then on. A new call
     /// replaces the head; see [`super::adapt`].
     pub fn adapt(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
-        if graphs.len() != labels.len() {
-            return Err(Error::invalid(format!(
-                "{} graphs but {} labels",
-                graphs.len(),
-                labels.len()
-            )));
-        }
+        check_labels(graphs, labels)?;
         let (embeddings, dim) = self.embed(graphs)?;
-        self.head = Some(RidgeHead::fit(&embeddings, dim, labels)?);
+        self.head = Some(Head::Labels(RidgeHead::fit(&embeddings, dim, labels)?));
+        Ok(())
+    }
+
+    /// Fits a head for ranking on the embeddings of `graphs` and the model's own scores
+    /// against the **ranks** of `labels` ([`super::adapt::fit_ranking_head`], what the
+    /// search's scorer fits), which [`Predictor::predict`] uses from then on: only the order
+    /// of the labels counts, so a few broken networks cannot dominate the fit, and the
+    /// model's score keeps what it knew. Scores are then in rank units. A new call replaces
+    /// the head, as [`Predictor::adapt`] does.
+    pub fn adapt_ranking(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
+        check_labels(graphs, labels)?;
+        let (scores, embeddings) = self.run(graphs)?;
+        let labels: Vec<f64> = labels.iter().map(|&label| f64::from(label)).collect();
+        let rows = rows_with_scores(&embeddings, &scores, self.embedding_dim);
+        self.head = Some(Head::Ranks(fit_ranking_head(
+            &rows,
+            self.embedding_dim + 1,
+            &labels,
+        )?));
         Ok(())
     }
 

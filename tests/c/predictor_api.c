@@ -2,6 +2,8 @@
  * score = mean node features . w + graph features . v + 0.25) scores NB-201 graphs, embeds
  * them, adapts to labels, and every argument error comes back with its status and message.
  * Needs ONNX Runtime: run scripts/fetch-onnxruntime.sh first. */
+#include <math.h>
+
 #include "check.h"
 
 #define MODEL "tests/fixtures/runtime/good.onnx"
@@ -56,6 +58,15 @@ int main(void) {
     CHECK(cgp_predict(p, g, 4, adapted, 4) == CGP_OK);
     CHECK(adapted[0] > adapted[2] && adapted[2] > adapted[1] && adapted[3] > adapted[2]);
 
+    /* Adapting for ranking: the same order, in rank units (ranks 1 to 4 of the labels); then
+     * back to the labels' head, which a later adaptation replaces again. */
+    float ranked[4] = {0};
+    CHECK(cgp_predictor_adapt_ranking(p, g, labels, 4) == CGP_OK);
+    CHECK(cgp_predict(p, g, 4, ranked, 4) == CGP_OK);
+    CHECK(ranked[0] > ranked[2] && ranked[2] > ranked[1] && ranked[3] > ranked[2]);
+    CHECK(ranked[1] > 0.5f && ranked[0] < 4.5f);
+    CHECK(cgp_predictor_adapt(p, g, labels, 4) == CGP_OK);
+
     /* Error paths. */
     cgp_predictor *none = NULL;
 #ifdef CGP_TEST_BUNDLED_MODEL
@@ -101,6 +112,11 @@ int main(void) {
     CHECK_ERROR(cgp_predictor_adapt(p, g, NULL, 4), CGP_INVALID_ARGUMENT, "labels is NULL");
     float same[4] = {1, 1, 1, 1};
     CHECK_ERROR(cgp_predictor_adapt(p, g, same, 4), CGP_INVALID_ARGUMENT, "labels are equal");
+    CHECK_ERROR(cgp_predictor_adapt_ranking(NULL, g, labels, 4), CGP_INVALID_ARGUMENT, "p is NULL");
+    CHECK_ERROR(cgp_predictor_adapt_ranking(p, g, NULL, 4), CGP_INVALID_ARGUMENT, "labels is NULL");
+    CHECK_ERROR(cgp_predictor_adapt_ranking(p, g, same, 4), CGP_INVALID_ARGUMENT, "labels are equal");
+    float broken[4] = {94.0f, NAN, 80.0f, 90.0f};
+    CHECK_ERROR(cgp_predictor_adapt_ranking(p, g, broken, 4), CGP_INVALID_ARGUMENT, "labels[1] is NaN");
     /* A failed adaptation keeps the previous head. */
     float again[4] = {0};
     CHECK(cgp_predict(p, g, 4, again, 4) == CGP_OK && again[0] == adapted[0]);

@@ -130,6 +130,18 @@ TEST(Predictor, AdaptedScoresFollowTheLabels) {
     const std::vector<const cgp::Graph *> with_null = {&graphs[0], nullptr};
     expect_error([&] { p.adapt(with_null, {1, 2}); }, cgp::Status::invalid_argument, "graphs[1] is NULL");
     EXPECT_EQ(p.predict(graphs), again);
+
+    // For ranking: the labels' order, in rank units (1 for the worst of 4, 4 for the best).
+    p.adapt_ranking(graphs, {94.0f, 60.0f, 80.0f, 90.0f});
+    const std::vector<float> ranked = p.predict(graphs);
+    EXPECT_GT(ranked[0], ranked[3]);
+    EXPECT_GT(ranked[3], ranked[2]);
+    EXPECT_GT(ranked[2], ranked[1]);
+    EXPECT_NEAR(ranked[0], 4.0f, 0.5f);
+    EXPECT_NEAR(ranked[1], 1.0f, 0.5f);
+    expect_error([&] { p.adapt_ranking(graphs, {1, 2}); }, cgp::Status::invalid_argument, "4 graphs but 2 labels");
+    expect_error([&] { p.adapt_ranking(with_null, {1, 2}); }, cgp::Status::invalid_argument, "graphs[1] is NULL");
+    EXPECT_EQ(p.predict(graphs), ranked);
 }
 
 TEST(Predictor, ThreadsShareOnePredictor) {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::RidgeHead;
+use cgpredict::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -189,6 +189,10 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 method: format!("{}, adapt instead", method.name),
                 ..tuned_cell.clone()
             };
+            let mut rank_adapted = Cell {
+                method: format!("{}, ranking adapt instead", method.name),
+                ..tuned_cell.clone()
+            };
             // The fine-tuned score or the ranking head, whichever ranked the shots' held-out
             // folds better.
             let cross_validated = finetune.cross_validation.is_some();
@@ -215,17 +219,29 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     cell.test_graphs = truth.len();
                     Ok(())
                 };
-                // The model as trained on the sources, and `Predictor::adapt`'s ridge head on
-                // its embeddings (labels as they are) in place of fine-tuning.
+                // The model as trained on the sources, and in place of fine-tuning the heads
+                // of `Predictor::adapt` (ridge on the embeddings, labels as they are) and
+                // `Predictor::adapt_ranking` (ridge on the embeddings and the model's score,
+                // fitted to the labels' ranks).
                 let (untuned, test_embeddings) = predict(&trained.network, &tuned.test, &device);
                 record(&mut zero_shot, &widen(&untuned))?;
-                let (_, shot_embeddings) = predict(&trained.network, &tuned.shots, &device);
+                let (shot_scores, shot_embeddings) =
+                    predict(&trained.network, &tuned.shots, &device);
                 let dim = test_embeddings.len() / truth.len().max(1);
                 let labels: Vec<f32> = shot_labels.iter().map(|&y| y as f32).collect();
                 let head =
                     RidgeHead::fit(&shot_embeddings, dim, &labels).map_err(|e| e.to_string())?;
                 record(&mut adapted, &widen(&head.predict(&test_embeddings)))?;
                 adapted.shots = shot_labels.len();
+                let ranking = fit_ranking_head(
+                    &rows_with_scores(&shot_embeddings, &shot_scores, dim),
+                    dim + 1,
+                    &shot_labels,
+                )
+                .map_err(|e| e.to_string())?;
+                let rows = rows_with_scores(&test_embeddings, &untuned, dim);
+                record(&mut rank_adapted, &widen(&ranking.predict(&rows)))?;
+                rank_adapted.shots = shot_labels.len();
                 // Fine-tuning, then a ranking head on the fine-tuned model's embedding and
                 // score, fitted to the same shots (what the search's scorer fits).
                 let test_scores: Vec<f32> = tuned
@@ -297,12 +313,13 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
             let (mean, std) = mean_std(&tuned_cell.srcc);
             eprintln!(
                 "   {} on {}: SRCC {mean:.3} ± {std:.3} (then ranking head {:.3}, no fine-tuning \
-                 {:.3}, adapt instead {:.3})",
+                 {:.3}, adapt instead {:.3}, ranking adapt instead {:.3})",
                 method.name,
                 target.family,
                 mean_std(&ranked.srcc).0,
                 mean_std(&zero_shot.srcc).0,
-                mean_std(&adapted.srcc).0
+                mean_std(&adapted.srcc).0,
+                mean_std(&rank_adapted.srcc).0
             );
             ranked.seconds = tuned_cell.seconds;
             if cross_validated {
@@ -313,7 +330,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 chosen_head.seconds = tuned_cell.seconds;
                 cells.push(chosen_head);
             }
-            cells.extend([ranked, tuned_cell, zero_shot, adapted]);
+            cells.extend([ranked, tuned_cell, zero_shot, adapted, rank_adapted]);
         }
     }
     let proxies = zero_cost(&config.base.data_dir, &config.targets)?;

@@ -22,7 +22,7 @@ export add_node!, add_edge!, node_count, edge_count, param_count, macs, to_json,
 export spectrum, spectral_distance, onnx_last_report_json
 export graph_from_json, graph_from_onnx_file, graph_from_onnx_bytes
 export graph_from_nasbench101, graph_from_nasbench201, graph_from_darts, graph_from_ofa_mbv3
-export device, embedding_dim, predict, predict!, rank, embed, adapt!, library_version
+export device, embedding_dim, predict, predict!, rank, embed, adapt!, adapt_ranking!, library_version
 
 """Path or name of the shared library, fixed when the package is compiled."""
 const libcgpredict = get(ENV, "CGPREDICT_LIBRARY", "libcgpredict")
@@ -619,6 +619,24 @@ function adapt!(p::Predictor, graphs::AbstractVector{Graph}, labels::AbstractVec
     h = handles(graphs)
     y = Vector{Cfloat}(labels)
     GC.@preserve p graphs check(ccall((:cgp_predictor_adapt, libcgpredict), Cint,
+                                      (Ptr{cgp_predictor}, Ptr{Ptr{cgp_graph}}, Ptr{Cfloat}, Csize_t),
+                                      handle(p), h, y, length(h)))
+    return p
+end
+
+"""
+    adapt_ranking!(p, graphs, labels)
+
+Fits a head for ranking: on the embeddings and the model's own score of `graphs`, against the
+ranks of `labels` (any scale, higher = better), which `predict` uses from then on, in rank
+units. Only the order of the labels counts, so a few broken networks cannot dominate the fit.
+Returns the predictor; on failure it keeps its previous head.
+"""
+function adapt_ranking!(p::Predictor, graphs::AbstractVector{Graph}, labels::AbstractVector{<:Real})
+    length(graphs) == length(labels) || invalid("$(length(graphs)) graphs but $(length(labels)) labels")
+    h = handles(graphs)
+    y = Vector{Cfloat}(labels)
+    GC.@preserve p graphs check(ccall((:cgp_predictor_adapt_ranking, libcgpredict), Cint,
                                       (Ptr{cgp_predictor}, Ptr{Ptr{cgp_graph}}, Ptr{Cfloat}, Csize_t),
                                       handle(p), h, y, length(h)))
     return p

@@ -204,6 +204,12 @@ const NB201 = [
         @test s[1] > s[4] > s[3] > s[2]
         @test throws_status(() -> adapt!(p, graphs, [1, 1, 1, 1]), CGP_INVALID_ARGUMENT, "labels are equal")
         @test predict(p, graphs) == s
+        # For ranking: the labels' order, in rank units (1 for the worst of 4, 4 for the best).
+        adapt_ranking!(p, graphs, [94, 60, 80, 90])
+        r = predict(p, graphs)
+        @test r[1] > r[4] > r[3] > r[2] && r[1] > 3.5 && r[2] < 1.5
+        @test throws_status(() -> adapt_ranking!(p, graphs, [1, 2]), CGP_INVALID_ARGUMENT, "4 graphs but 2 labels")
+        adapt!(p, graphs, [94, 60, 80, 90])
         # Threads share one predictor.
         results = Vector{Vector{Float32}}(undef, 8)
         Threads.@threads for t in 1:8
