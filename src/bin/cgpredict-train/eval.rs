@@ -11,7 +11,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
+use cgpredict::runtime::adapt::RidgeHead;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -225,22 +225,21 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 // fitted to the labels' ranks).
                 let (untuned, test_embeddings) = predict(&trained.network, &tuned.test, &device);
                 record(&mut zero_shot, &widen(&untuned))?;
-                let (shot_scores, shot_embeddings) =
-                    predict(&trained.network, &tuned.shots, &device);
+                let (_, shot_embeddings) = predict(&trained.network, &tuned.shots, &device);
                 let dim = test_embeddings.len() / truth.len().max(1);
                 let labels: Vec<f32> = shot_labels.iter().map(|&y| y as f32).collect();
                 let head =
                     RidgeHead::fit(&shot_embeddings, dim, &labels).map_err(|e| e.to_string())?;
                 record(&mut adapted, &widen(&head.predict(&test_embeddings)))?;
                 adapted.shots = shot_labels.len();
-                let ranking = fit_ranking_head(
-                    &rows_with_scores(&shot_embeddings, &shot_scores, dim),
-                    dim + 1,
-                    &shot_labels,
-                )
-                .map_err(|e| e.to_string())?;
-                let rows = rows_with_scores(&test_embeddings, &untuned, dim);
-                record(&mut rank_adapted, &widen(&ranking.predict(&rows)))?;
+                let ranking = ranking_head_scores(
+                    &trained.network,
+                    &tuned.shots,
+                    &test_embeddings,
+                    &untuned,
+                    &device,
+                )?;
+                record(&mut rank_adapted, &widen(&ranking))?;
                 rank_adapted.shots = shot_labels.len();
                 // Fine-tuning, then a ranking head on the fine-tuned model's embedding and
                 // score, fitted to the same shots (what the search's scorer fits).
