@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
 use crate::pipeline::{
-    FamilyCache, Ranker, StepChoice, load_target, ranking_head_scores, train_sources, tune_target,
+    FamilyCache, StepChoice, load_target, ranking_head_scores, train_sources, tune_target,
 };
 use crate::plot;
 use crate::train::predict;
@@ -259,11 +259,10 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 ranked.shots = shot_labels.len();
                 ranked.steps.push(tuned.steps.clone());
                 if cross_validated {
-                    let ranker = tuned.steps.ranker();
-                    let predicted: Vec<f64> = match ranker {
-                        Ranker::Score => tuned.predictions.iter().map(|p| p.1).collect(),
-                        Ranker::RankingHead => head_predictions,
-                        Ranker::UntunedRankingHead => widen(&ranking),
+                    let predicted: Vec<f64> = if tuned.steps.prefers_ranking_head() {
+                        head_predictions
+                    } else {
+                        tuned.predictions.iter().map(|p| p.1).collect()
                     };
                     record(&mut chosen_head, &predicted)?;
                     chosen_head.shots = shot_labels.len();
@@ -280,11 +279,14 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                         })
                         .collect();
                     eprintln!(
-                        "   seed {seed}: {} steps, {ranker:?} (cross-validated SRCC on the shots \
-                         {}; untuned head {:.3})",
+                        "   seed {seed}: {} steps, {} (cross-validated SRCC on the shots {})",
                         tuned.steps.steps,
-                        candidates.join(", "),
-                        tuned.steps.untuned_ranking_head_srcc.unwrap_or(f64::NAN)
+                        if tuned.steps.prefers_ranking_head() {
+                            "ranking head"
+                        } else {
+                            "score"
+                        },
+                        candidates.join(", ")
                     );
                 }
                 tuned_cell.srcc.push(tuned.metrics.srcc);

@@ -355,43 +355,16 @@ pub struct Candidate {
 pub struct StepChoice {
     pub steps: usize,
     pub candidates: Vec<Candidate>,
-    /// SRCC on the held-out folds of the ranking head fitted on the training folds to the
-    /// network as it came, without fine-tuning (`Predictor::adapt_ranking`'s head); absent
-    /// without cross-validation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub untuned_ranking_head_srcc: Option<f64>,
-}
-
-/// Which prediction ranked the shots' held-out folds best.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ranker {
-    /// The fine-tuned network's score.
-    Score,
-    /// A ranking head on the fine-tuned network.
-    RankingHead,
-    /// A ranking head on the network without fine-tuning.
-    UntunedRankingHead,
 }
 
 impl StepChoice {
-    /// The prediction that ranked the held-out folds best at the chosen steps; ties go to
-    /// the earlier of score, ranking head, untuned ranking head.
-    pub fn ranker(&self) -> Ranker {
-        let Some(chosen) = self.candidates.iter().find(|c| c.steps == self.steps) else {
-            return Ranker::Score;
-        };
-        let mut best = (Ranker::Score, chosen.srcc);
-        for (ranker, srcc) in [
-            (Ranker::RankingHead, Some(chosen.ranking_head_srcc)),
-            (Ranker::UntunedRankingHead, self.untuned_ranking_head_srcc),
-        ] {
-            if let Some(srcc) = srcc
-                && srcc > best.1
-            {
-                best = (ranker, srcc);
-            }
-        }
-        best.0
+    /// Whether the ranking head ranked the held-out folds better than the score at the chosen
+    /// steps (ties keep the score).
+    pub fn prefers_ranking_head(&self) -> bool {
+        self.candidates
+            .iter()
+            .find(|candidate| candidate.steps == self.steps)
+            .is_some_and(|candidate| candidate.ranking_head_srcc > candidate.srcc)
     }
 }
 
@@ -487,28 +460,9 @@ pub fn choose_steps(
         .iter()
         .min_by(|a, b| b.srcc.total_cmp(&a.srcc).then(a.steps.cmp(&b.steps)))
         .expect("candidates checked non-empty");
-    // The same folds for the ranking head on the network without fine-tuning: closed form,
-    // so it costs one pass over the shots per fold.
-    let mut untuned = vec![0.0; shots.len()];
-    for held_out in &folds {
-        let train: Vec<&Sample> = (0..shots.len())
-            .filter(|i| !held_out.contains(i))
-            .map(|i| shots[i])
-            .collect();
-        let validation: Vec<&Sample> = held_out.iter().map(|&i| shots[i]).collect();
-        let (scores, embeddings) = predict(network, &validation, device);
-        let ranked = ranking_head_scores(network, &train, &embeddings, &scores, device)
-            .map_err(|e| format!("cross-validation: {e}"))?;
-        for (&i, rank) in held_out.iter().zip(ranked) {
-            untuned[i] = f64::from(rank);
-        }
-    }
-    let untuned_ranking_head_srcc =
-        spearman(&untuned, &truth).map_err(|e| format!("cross-validation: {e}"))?;
     Ok(StepChoice {
         steps: best.steps,
         candidates,
-        untuned_ranking_head_srcc: Some(untuned_ranking_head_srcc),
     })
 }
 
@@ -555,7 +509,6 @@ pub fn tune_target<'a>(
         None => StepChoice {
             steps: finetune_config.steps,
             candidates: Vec::new(),
-            untuned_ranking_head_srcc: None,
         },
     };
     let chosen = FinetuneConfig {
@@ -854,31 +807,5 @@ mod tests {
         let folds = folds_of(&shots, 5, 1);
         assert_eq!(folds.len(), 3);
         assert!(folds.iter().all(|fold| fold.len() == 2));
-    }
-
-    #[test]
-    fn the_ranker_is_the_best_at_the_chosen_steps_ties_to_the_score() {
-        let choice = |steps, untuned| StepChoice {
-            steps,
-            candidates: vec![
-                Candidate {
-                    steps: 100,
-                    srcc: 0.5,
-                    ranking_head_srcc: 0.6,
-                },
-                Candidate {
-                    steps: 300,
-                    srcc: 0.7,
-                    ranking_head_srcc: 0.7,
-                },
-            ],
-            untuned_ranking_head_srcc: untuned,
-        };
-        assert_eq!(choice(100, Some(0.55)).ranker(), Ranker::RankingHead);
-        assert_eq!(choice(100, Some(0.65)).ranker(), Ranker::UntunedRankingHead);
-        assert_eq!(choice(300, Some(0.7)).ranker(), Ranker::Score);
-        assert_eq!(choice(300, Some(0.71)).ranker(), Ranker::UntunedRankingHead);
-        assert_eq!(choice(100, None).ranker(), Ranker::RankingHead);
-        assert_eq!(choice(200, Some(0.9)).ranker(), Ranker::Score, "no such candidate");
     }
 }
