@@ -38,12 +38,7 @@ impl RidgeHead {
                 embeddings.len()
             )));
         }
-        if let Some(i) = labels.iter().position(|label| !label.is_finite()) {
-            return Err(Error::invalid(format!(
-                "labels[{i}] is {}, not a finite number",
-                labels[i]
-            )));
-        }
+        check_finite(labels.iter().map(|&label| f64::from(label)))?;
         if let Some(i) = embeddings.iter().position(|value| !value.is_finite()) {
             return Err(Error::invalid(format!(
                 "the model's embedding of graph {} has a non-finite value ({})",
@@ -120,11 +115,25 @@ pub fn rows_with_scores(embeddings: &[f32], scores: &[f32], dim: usize) -> Vec<f
 /// the squared error, and the model's own score as an input keeps what the model knew where
 /// a few labels say nothing. Its predictions are in rank units, not in the labels' units.
 pub fn fit_ranking_head(rows: &[f32], width: usize, labels: &[f64]) -> Result<RidgeHead> {
+    // Ranking would place a NaN silently; refuse it as the fit on the labels themselves does.
+    check_finite(labels.iter().copied())?;
     let ranks: Vec<f32> = crate::metrics::average_ranks(labels)
         .into_iter()
         .map(|rank| rank as f32)
         .collect();
     RidgeHead::fit(rows, width, &ranks)
+}
+
+/// Every label a finite number, or an error naming the first that is not.
+fn check_finite(labels: impl Iterator<Item = f64>) -> Result<()> {
+    for (i, label) in labels.enumerate() {
+        if !label.is_finite() {
+            return Err(Error::invalid(format!(
+                "labels[{i}] is {label}, not a finite number"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -95,19 +95,13 @@ enum Head {
     Ranks(RidgeHead),
 }
 
-/// One finite label per graph (ranking a NaN would place it silently).
+/// One label per graph.
 fn check_labels(graphs: &[&Graph], labels: &[f32]) -> Result<()> {
     if graphs.len() != labels.len() {
         return Err(Error::invalid(format!(
             "{} graphs but {} labels",
             graphs.len(),
             labels.len()
-        )));
-    }
-    if let Some(i) = labels.iter().position(|label| !label.is_finite()) {
-        return Err(Error::invalid(format!(
-            "labels[{i}] is {}, not a finite number",
-            labels[i]
         )));
     }
     Ok(())
