@@ -23,12 +23,16 @@ fn out_dir(name: &str) -> PathBuf {
 }
 
 fn train_tiny(dir: &Path) {
+    train_with(dir, "configs/tiny.json");
+}
+
+fn train_with(dir: &Path, config: &str) {
     let out = dir.to_str().unwrap();
     let check = dir.join("check.jsonl");
     let output = train(&[
         "train",
         "--config",
-        "configs/tiny.json",
+        config,
         "--out-dir",
         out,
         "--check-file",
@@ -41,26 +45,10 @@ fn train_tiny(dir: &Path) {
     );
 }
 
-#[test]
-fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
-    let dir = out_dir("trainer-tiny");
-    train_tiny(&dir);
-
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    let srcc = report["target"]["srcc"].as_f64().expect("a target SRCC");
-    assert!((-1.0..=1.0).contains(&srcc));
-    assert_eq!(report["target"]["shots"], 20);
-    for file in ["losses.csv", "curves.png", "target.png"] {
-        assert!(dir.join(file).is_file(), "{file} is written");
-    }
-    let losses = std::fs::read_to_string(dir.join("losses.csv")).unwrap();
-    for stage in ["pretrain", "fit", "finetune"] {
-        assert!(losses.contains(&format!("\n{stage},")), "{stage} losses");
-    }
-
-    // The model file opens in the runtime and gives the trainer's own outputs for every check
-    // graph (JSON graphs rebuilt here, scored through the library as users do).
+/// Opens the model file of the run in `dir` and checks that it gives the trainer's own outputs
+/// for every check graph (JSON graphs rebuilt here, scored through the library as users do);
+/// returns the predictor and the number of graphs compared.
+fn open_as_trained(dir: &Path, report: &serde_json::Value) -> (Predictor, u64) {
     let predictor = Predictor::open(&PredictorOptions {
         model: Some(dir.join("model.onnx")),
         device: Device::Cpu,
@@ -79,12 +67,7 @@ fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
             "score {score} vs trainer {expected}"
         );
         let (embedding, dim) = predictor.embed(&[&graph]).unwrap();
-        let expected: Vec<f32> = entry["embedding"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let expected = embedding_of(&entry);
         assert_eq!(dim, expected.len());
         for (got, want) in embedding.iter().zip(&expected) {
             assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0));
@@ -96,6 +79,40 @@ fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
         report["equivalence"]["graphs"].as_u64().unwrap(),
         "every graph the trainer checked"
     );
+    (predictor, compared)
+}
+
+fn embedding_of(check_entry: &serde_json::Value) -> Vec<f32> {
+    check_entry["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn report_of(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
+    let dir = out_dir("trainer-tiny");
+    train_tiny(&dir);
+
+    let report = report_of(&dir);
+    let srcc = report["target"]["srcc"].as_f64().expect("a target SRCC");
+    assert!((-1.0..=1.0).contains(&srcc));
+    assert_eq!(report["target"]["shots"], 20);
+    for file in ["losses.csv", "curves.png", "target.png"] {
+        assert!(dir.join(file).is_file(), "{file} is written");
+    }
+    let losses = std::fs::read_to_string(dir.join("losses.csv")).unwrap();
+    for stage in ["pretrain", "fit", "finetune"] {
+        assert!(losses.contains(&format!("\n{stage},")), "{stage} losses");
+    }
+
+    let (predictor, compared) = open_as_trained(&dir, &report);
     // 60 target test graphs and 64 graphs of each fit family: configs/tiny.json asks for 200.
     assert_eq!(compared, 188);
     assert!(predictor.embedding_dim() == 16 + 8);
@@ -114,6 +131,60 @@ fn training_is_deterministic() {
         std::fs::read(b.join("model.onnx")).unwrap(),
         "the same config and seed give the same model file"
     );
+}
+
+#[test]
+fn an_ensemble_is_one_model_file_whose_first_member_is_the_single_model() {
+    let single = out_dir("trainer-ensemble-single");
+    train_tiny(&single);
+    let dir = out_dir("trainer-ensemble");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tiny =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.json"))
+            .unwrap();
+    let config = dir.join("config.json");
+    let text = tiny.replace(
+        "\"regressor_hidden\": 16 }",
+        "\"regressor_hidden\": 16, \"members\": 2 }",
+    );
+    assert_ne!(
+        text, tiny,
+        "the tiny config's model line changed: update this test"
+    );
+    std::fs::write(&config, text).unwrap();
+    train_with(&dir, config.to_str().unwrap());
+
+    let (predictor, compared) = open_as_trained(&dir, &report_of(&dir));
+    assert_eq!(compared, 188);
+    assert_eq!(
+        predictor.embedding_dim(),
+        2 * (16 + 8),
+        "the members' embeddings side by side"
+    );
+    // Member 0 trains from the config's seed exactly as the single model does, so its half of
+    // the embedding is the single model's embedding; member 1 (seed + 1) differs.
+    let lines = |dir: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(dir.join("check.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let (ones, twos) = (lines(&single), lines(&dir));
+    assert_eq!(ones.len(), twos.len());
+    let mut member_gap = 0.0f32;
+    for (one, two) in ones.iter().zip(&twos) {
+        let (one, two) = (embedding_of(one), embedding_of(two));
+        for (a, b) in one.iter().zip(&two[..24]) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+        }
+        member_gap = one
+            .iter()
+            .zip(&two[24..])
+            .map(|(a, b)| (a - b).abs())
+            .fold(member_gap, f32::max);
+    }
+    assert!(member_gap > 1e-3, "the second member is another network");
 }
 
 #[test]

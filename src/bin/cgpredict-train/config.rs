@@ -43,6 +43,14 @@ pub struct ModelConfig {
     pub graph_hidden: usize,
     pub projection: usize,
     pub regressor_hidden: usize,
+    /// Networks trained alike from seeds `seed`, `seed + 1`, ... whose scores the model
+    /// averages (`model.rs`, `Network`).
+    #[serde(default = "one_member")]
+    pub members: usize,
+}
+
+fn one_member() -> usize {
+    1
 }
 
 /// Contrastive pre-training (the paper's loss 4.5).
@@ -130,6 +138,7 @@ impl TrainConfig {
             ("model.graph_hidden", model.graph_hidden),
             ("model.projection", model.projection),
             ("model.regressor_hidden", model.regressor_hidden),
+            ("model.members", model.members),
             ("fit.batch_size", self.fit.batch_size),
             ("fit.graphs_per_family", self.fit.graphs_per_family),
         ] {

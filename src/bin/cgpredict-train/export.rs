@@ -20,7 +20,7 @@ use cgpredict::import::onnx::proto::{
 use cgpredict::runtime::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
 use prost::Message;
 
-use crate::model::{Network, values};
+use crate::model::{Member, Network, values};
 
 /// ONNX opset and IR version of the file (ONNX Runtime 1.31 runs both).
 const OPSET: i64 = 17;
@@ -225,33 +225,12 @@ fn message_indices(b: &mut Builder) {
     );
 }
 
-/// The model file's bytes: `network` as ONNX with the runtime's metadata plus `extra`
-/// properties (training data, label standardization, evaluation).
-pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
-    use Dim::{Fixed, Named};
-    use tensor_proto::DataType::{Float, Int64};
-
-    let mut b = Builder {
-        nodes: Vec::new(),
-        initializers: Vec::new(),
-    };
-    let hidden = network.encoder.layers[0].root.weight.val().dims()[1];
-    message_indices(&mut b);
-    b.node(
-        "Unsqueeze",
-        &["graph_index", "axis1"],
-        "graph_index.column",
-        vec![],
-    );
-    b.zeros("graph_features", hidden, "zeros_graphs");
-    b.zeros("graph_features", 1, "zeros_counts");
-    let ones_shape = "ones_nodes.shape";
-    b.node("Shape", &["graph_index.column"], ones_shape, vec![]);
-    b.constant_of_shape(ones_shape, 1.0, "ones_nodes");
-
+/// One member's nodes, their names prefixed by `prefix`: its encoder and regressor over the
+/// shared inputs and message indices; returns the names of its score and embedding.
+fn member_graph(b: &mut Builder, member: &Member, hidden: usize, prefix: &str) -> (String, String) {
     let mut h = "node_features".to_owned();
-    for (index, layer) in network.encoder.layers.iter().enumerate() {
-        let p = format!("layer{index}");
+    for (index, layer) in member.encoder.layers.iter().enumerate() {
+        let p = format!("{prefix}layer{index}");
         // One product gives each node's incoming and outgoing projections side by side;
         // seen as [2N, hidden], row 2n + k is projection k of node n.
         let fan_in = layer.root.weight.val().dims()[0];
@@ -294,7 +273,90 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
         b.node("Relu", &[&format!("{p}.sum")], &format!("{p}.h"), vec![]);
         h = format!("{p}.h");
     }
-    b.scatter_add("zeros_graphs", "graph_index.column", &h, "pool.sum");
+    b.scatter_add(
+        "zeros_graphs",
+        "graph_index.column",
+        &h,
+        &format!("{prefix}pool.sum"),
+    );
+    b.node(
+        "Div",
+        &[&format!("{prefix}pool.sum"), "pool.count1"],
+        &format!("{prefix}pooled"),
+        vec![],
+    );
+    b.dense(
+        "graph_features",
+        &member.encoder.graph,
+        &format!("{prefix}graph"),
+        &format!("{prefix}graph.linear"),
+    );
+    b.node(
+        "Relu",
+        &[&format!("{prefix}graph.linear")],
+        &format!("{prefix}graph.h"),
+        vec![],
+    );
+    b.node(
+        "Concat",
+        &[&format!("{prefix}pooled"), &format!("{prefix}graph.h")],
+        &format!("{prefix}embedding"),
+        vec![int_attribute("axis", 1)],
+    );
+    b.dense(
+        &format!("{prefix}embedding"),
+        &member.regressor.hidden,
+        &format!("{prefix}regressor.hidden"),
+        &format!("{prefix}regressor.linear"),
+    );
+    b.node(
+        "Relu",
+        &[&format!("{prefix}regressor.linear")],
+        &format!("{prefix}regressor.h"),
+        vec![],
+    );
+    b.dense(
+        &format!("{prefix}regressor.h"),
+        &member.regressor.output,
+        &format!("{prefix}regressor.output"),
+        &format!("{prefix}regressor.out"),
+    );
+    let flat = "flat_shape";
+    b.node(
+        "Reshape",
+        &[&format!("{prefix}regressor.out"), flat],
+        &format!("{prefix}score"),
+        vec![],
+    );
+
+    (format!("{prefix}score"), format!("{prefix}embedding"))
+}
+
+/// The model file's bytes: `network` as ONNX with the runtime's metadata plus `extra`
+/// properties (training data, label standardization, evaluation).
+pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
+    use Dim::{Fixed, Named};
+    use tensor_proto::DataType::{Float, Int64};
+
+    let mut b = Builder {
+        nodes: Vec::new(),
+        initializers: Vec::new(),
+    };
+    let first = network.members.first().expect("a network has members");
+    let hidden = first.encoder.layers[0].root.weight.val().dims()[1];
+    let embedding_width = hidden + first.encoder.graph.weight.val().dims()[1];
+    message_indices(&mut b);
+    b.node(
+        "Unsqueeze",
+        &["graph_index", "axis1"],
+        "graph_index.column",
+        vec![],
+    );
+    b.zeros("graph_features", hidden, "zeros_graphs");
+    b.zeros("graph_features", 1, "zeros_counts");
+    let ones_shape = "ones_nodes.shape";
+    b.node("Shape", &["graph_index.column"], ones_shape, vec![]);
+    b.constant_of_shape(ones_shape, 1.0, "ones_nodes");
     b.scatter_add(
         "zeros_counts",
         "graph_index.column",
@@ -303,37 +365,29 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
     );
     let one_f = b.floats("one_f", &[], vec![1.0]);
     b.node("Max", &["pool.count", &one_f], "pool.count1", vec![]);
-    b.node("Div", &["pool.sum", "pool.count1"], "pooled", vec![]);
-    b.dense(
-        "graph_features",
-        &network.encoder.graph,
-        "graph",
-        "graph.linear",
-    );
-    b.node("Relu", &["graph.linear"], "graph.h", vec![]);
-    b.node(
-        "Concat",
-        &["pooled", "graph.h"],
-        "embedding",
-        vec![int_attribute("axis", 1)],
-    );
-    b.dense(
-        "embedding",
-        &network.regressor.hidden,
-        "regressor.hidden",
-        "regressor.linear",
-    );
-    b.node("Relu", &["regressor.linear"], "regressor.h", vec![]);
-    b.dense(
-        "regressor.h",
-        &network.regressor.output,
-        "regressor.output",
-        "regressor.out",
-    );
-    let flat = "flat_shape";
-    b.node("Reshape", &["regressor.out", flat], "score", vec![]);
 
-    let embedding_dim = hidden + network.encoder.graph.weight.val().dims()[1];
+    // A single member writes `score` and `embedding` itself; several write their own, which
+    // a Mean and a Concat combine as `Network::forward` does.
+    let embedding_dim = embedding_width * network.members.len();
+    if let [member] = network.members.as_slice() {
+        member_graph(&mut b, member, hidden, "");
+    } else {
+        let (scores, embeddings): (Vec<String>, Vec<String>) = network
+            .members
+            .iter()
+            .enumerate()
+            .map(|(index, member)| member_graph(&mut b, member, hidden, &format!("member{index}.")))
+            .unzip();
+        let scores: Vec<&str> = scores.iter().map(String::as_str).collect();
+        b.node("Mean", &scores, "score", vec![]);
+        let embeddings: Vec<&str> = embeddings.iter().map(String::as_str).collect();
+        b.node(
+            "Concat",
+            &embeddings,
+            "embedding",
+            vec![int_attribute("axis", 1)],
+        );
+    }
     let graph = GraphProto {
         name: Some("cgpredict_kgnn".into()),
         node: b.nodes,

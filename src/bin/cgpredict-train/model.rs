@@ -34,11 +34,19 @@ pub struct Mlp {
     pub output: Linear,
 }
 
-/// Encoder and regressor: what the exported model file computes.
+/// One encoder and its regressor.
 #[derive(Module, Debug)]
-pub struct Network {
+pub struct Member {
     pub encoder: Encoder,
     pub regressor: Mlp,
+}
+
+/// What the exported model file computes: an ensemble of members trained alike from
+/// different seeds, whose score is the mean of theirs and whose embedding is theirs side by
+/// side. Each member learns from its own loss, so they stay independent estimates.
+#[derive(Module, Debug)]
+pub struct Network {
+    pub members: Vec<Member>,
 }
 
 /// A batch on the device, in the form of the feature schema.
@@ -173,10 +181,10 @@ impl Encoder {
     }
 }
 
-impl Network {
-    pub fn new(config: &ModelConfig, device: &Device) -> Network {
+impl Member {
+    pub fn new(config: &ModelConfig, device: &Device) -> Member {
         let embedding = config.hidden + config.graph_hidden;
-        Network {
+        Member {
             encoder: Encoder::new(config, device),
             regressor: Mlp::new(embedding, config.regressor_hidden, 1, device),
         }
@@ -188,6 +196,23 @@ impl Network {
         let scores = self.regressor.forward(embedding.clone());
         let graphs = batch.num_graphs;
         (scores.reshape([graphs]), embedding)
+    }
+}
+
+impl Network {
+    /// Scores `[B]` (the members' mean) and embeddings `[B, members × D]`.
+    pub fn forward(&self, batch: &BatchTensors) -> (Tensor<1>, Tensor<2>) {
+        let (scores, embeddings): (Vec<Tensor<1>>, Vec<Tensor<2>>) = self
+            .members
+            .iter()
+            .map(|member| member.forward(batch))
+            .unzip();
+        let count = scores.len() as f64;
+        let mean = Tensor::stack::<2>(scores, 0)
+            .sum_dim(0)
+            .reshape([batch.num_graphs])
+            / count;
+        (mean, Tensor::cat(embeddings, 1))
     }
 }
 

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::config::{CrossValidation, FinetuneConfig, TrainConfig};
 use crate::data::{FamilyData, Sample, Selection, Standardization, load_family, standardizations};
 use crate::export::model_bytes;
-use crate::model::{Mlp, Network};
+use crate::model::{Member, Mlp, Network};
 use crate::train::{Curve, finetune, fit, predict, pretrain};
 
 /// Ranking quality on the target's held-out graphs.
@@ -213,35 +213,53 @@ pub fn train_sources(
     )?;
     seconds.insert("load", started.elapsed().as_secs_f64());
 
-    let mut network = Network::new(&config.model, device);
-    if let Some(pretrain_config) = &config.pretrain {
+    let scales = standardizations(&fit_families);
+    let mut members = Vec::with_capacity(config.model.members);
+    for member_index in 0..config.model.members {
+        let seed = config.seed.wrapping_add(member_index as u64);
+        if member_index > 0 {
+            device.seed(seed);
+            rng = ChaCha8Rng::seed_from_u64(seed);
+        }
+        let mut network = Network {
+            members: vec![Member::new(&config.model, device)],
+        };
+        if let Some(pretrain_config) = &config.pretrain {
+            let started = Instant::now();
+            let embedding = config.model.hidden + config.model.graph_hidden;
+            let head = Mlp::new(embedding, embedding, config.model.projection, device);
+            let member = network.members.pop().expect("one member");
+            let (encoder, curve) = pretrain(
+                member.encoder,
+                head,
+                &pretrain_families,
+                pretrain_config,
+                &mut rng,
+                device,
+            )?;
+            network.members.push(Member { encoder, ..member });
+            // The members train alike: the first one's losses stand for all.
+            if member_index == 0 {
+                curves.push(("pretrain", curve));
+            }
+            *seconds.entry("pretrain").or_default() += started.elapsed().as_secs_f64();
+        }
         let started = Instant::now();
-        let embedding = config.model.hidden + config.model.graph_hidden;
-        let head = Mlp::new(embedding, embedding, config.model.projection, device);
-        let (encoder, curve) = pretrain(
-            network.encoder,
-            head,
-            &pretrain_families,
-            pretrain_config,
+        let (fitted, curve) = fit(
+            network,
+            &fit_families,
+            &scales,
+            &config.fit,
             &mut rng,
             device,
         )?;
-        network.encoder = encoder;
-        curves.push(("pretrain", curve));
-        seconds.insert("pretrain", started.elapsed().as_secs_f64());
+        members.extend(fitted.members);
+        if member_index == 0 {
+            curves.push(("fit", curve));
+        }
+        *seconds.entry("fit").or_default() += started.elapsed().as_secs_f64();
     }
-    let started = Instant::now();
-    let scales = standardizations(&fit_families);
-    let (fitted, curve) = fit(
-        network,
-        &fit_families,
-        &scales,
-        &config.fit,
-        &mut rng,
-        device,
-    )?;
-    curves.push(("fit", curve));
-    seconds.insert("fit", started.elapsed().as_secs_f64());
+    let fitted = Network { members };
     Ok(SourceTraining {
         network: fitted,
         curves,

@@ -154,32 +154,51 @@ fn regress<'a>(
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> (Network, Curve) {
-    let (mut encoder_optimizer, mut regressor_optimizer) = (optimizer(), optimizer());
+    let mut optimizers: Vec<_> = network
+        .members
+        .iter()
+        .map(|_| (optimizer(), optimizer()))
+        .collect();
     let bar = progress(steps, stage);
     let mut curve = Vec::with_capacity(steps);
     for step in 0..steps {
         let items = batches(rng);
         let batch = BatchTensors::new(&collate(items.iter().map(|item| item.0)), device);
-        let embedding = network.encoder.forward(&batch);
-        let embedding = if encoder_scale == 0.0 {
-            embedding.detach()
-        } else {
-            embedding
-        };
-        let predictions = network.regressor.forward(embedding).reshape([items.len()]);
         let labels: Vec<f32> = items.iter().map(|item| item.1).collect();
         let classes: Vec<usize> = items.iter().map(|item| item.2).collect();
-        let loss = regression(predictions, &labels, &classes, rank_weight, device);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
+        // Each member's own loss, summed: their gradients stay apart.
+        let loss = network
+            .members
+            .iter()
+            .map(|member| {
+                let embedding = member.encoder.forward(&batch);
+                let embedding = if encoder_scale == 0.0 {
+                    embedding.detach()
+                } else {
+                    embedding
+                };
+                let predictions = member.regressor.forward(embedding).reshape([items.len()]);
+                regression(predictions, &labels, &classes, rank_weight, device)
+            })
+            .reduce(|a, b| a + b)
+            .expect("a network has members");
+        let value = f64::from(loss.clone().into_scalar::<f32>()) / network.members.len() as f64;
         let mut grads = loss.backward();
         let lr = learning_rate(base_rate, step, steps);
-        if encoder_scale != 0.0 {
-            let encoder_grads = GradientsParams::from_module(&mut grads, &network.encoder);
-            network.encoder =
-                encoder_optimizer.step(lr * encoder_scale, network.encoder, encoder_grads);
-        }
-        let regressor_grads = GradientsParams::from_module(&mut grads, &network.regressor);
-        network.regressor = regressor_optimizer.step(lr, network.regressor, regressor_grads);
+        network.members = std::mem::take(&mut network.members)
+            .into_iter()
+            .zip(&mut optimizers)
+            .map(|(mut member, (encoder_optimizer, regressor_optimizer))| {
+                if encoder_scale != 0.0 {
+                    let encoder_grads = GradientsParams::from_module(&mut grads, &member.encoder);
+                    member.encoder =
+                        encoder_optimizer.step(lr * encoder_scale, member.encoder, encoder_grads);
+                }
+                let regressor_grads = GradientsParams::from_module(&mut grads, &member.regressor);
+                member.regressor = regressor_optimizer.step(lr, member.regressor, regressor_grads);
+                member
+            })
+            .collect();
         curve.push(value);
         report(&bar, value);
     }
