@@ -448,3 +448,109 @@ fn ranking_adaptation_follows_the_order_of_the_labels() {
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::InvalidArgument);
 }
+
+/// The `good` fixture with `cgpredict.members` set to `members`, written to a file of its own.
+fn good_with_members(members: &str) -> PathBuf {
+    use cgpredict::import::onnx::proto::{ModelProto, StringStringEntryProto};
+    use prost::Message;
+    let bytes = std::fs::read(fixture("good")).unwrap();
+    let mut model = ModelProto::decode(bytes.as_slice()).unwrap();
+    model.metadata_props.push(StringStringEntryProto {
+        key: Some(cgpredict::runtime::META_MEMBERS.into()),
+        value: Some(members.into()),
+    });
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("members_{members}.onnx"));
+    std::fs::write(&path, model.encode_to_vec()).unwrap();
+    path
+}
+
+#[test]
+fn members_that_do_not_split_the_embedding_are_refused() {
+    assert_eq!(
+        open("good").members(),
+        1,
+        "no cgpredict.members: one network"
+    );
+    for members in ["3", "0", "two"] {
+        let options = PredictorOptions {
+            model: Some(good_with_members(members)),
+            ..options("good")
+        };
+        let error = Predictor::open(&options).err().expect(members);
+        assert_eq!(error.kind, ErrorKind::Model, "{error}");
+        assert!(
+            error.message.contains(&format!(
+                "cgpredict.members is {members:?}, not a positive divisor of the embedding width {NODE_FEATURES}"
+            )),
+            "{error}"
+        );
+    }
+}
+
+/// With `cgpredict.members` = 2, adaptation fits one head per half of the embedding (each
+/// with the model's score) and averages them: here, labels along a direction of the first
+/// half only, which its head follows and the second half's head cannot.
+#[test]
+fn adaptation_of_an_ensemble_averages_a_head_per_member() {
+    let mut predictor = Predictor::open(&PredictorOptions {
+        model: Some(good_with_members("2")),
+        ..options("good")
+    })
+    .unwrap();
+    assert_eq!(predictor.members(), 2);
+    let graphs = graphs(300);
+    let refs: Vec<&Graph> = graphs.iter().collect();
+    let (scores, embeddings) = predictor.score_and_embed(&refs).unwrap();
+    let (dim, half) = (NODE_FEATURES, NODE_FEATURES / 2);
+    let labels: Vec<f32> = embeddings
+        .chunks_exact(dim)
+        .map(|row| {
+            row[..half]
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| x * (((5 * i + 3) % 13) as f32 / 13.0 - 0.5))
+                .sum::<f32>()
+        })
+        .collect();
+    predictor.adapt_ranking(&refs[..40], &labels[..40]).unwrap();
+    let adapted = predictor.predict(&refs).unwrap();
+
+    use cgpredict::runtime::adapt::fit_ranking_head;
+    let part = |member: usize, range: std::ops::Range<usize>| -> Vec<f32> {
+        embeddings
+            .chunks_exact(dim)
+            .zip(&scores)
+            .skip(range.start)
+            .take(range.len())
+            .flat_map(|(row, &score)| {
+                row[member * half..(member + 1) * half]
+                    .iter()
+                    .copied()
+                    .chain([score])
+            })
+            .collect()
+    };
+    let shot_labels: Vec<f64> = labels[..40].iter().map(|&y| f64::from(y)).collect();
+    let heads = [0, 1]
+        .map(|member| fit_ranking_head(&part(member, 0..40), half + 1, &shot_labels).unwrap());
+    let expected: Vec<f32> = heads[0]
+        .predict(&part(0, 0..300))
+        .iter()
+        .zip(heads[1].predict(&part(1, 0..300)))
+        .map(|(a, b)| (a + b) / 2.0)
+        .collect();
+    for (got, want) in adapted.iter().zip(&expected) {
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+            "{got} vs {want}"
+        );
+    }
+    let (first, second) = (
+        spearman(&heads[0].predict(&part(0, 100..300)), &labels[100..]),
+        spearman(&heads[1].predict(&part(1, 100..300)), &labels[100..]),
+    );
+    assert!(
+        first > 0.9 && first > second,
+        "first half {first:.3}, second {second:.3}"
+    );
+}

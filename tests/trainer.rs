@@ -115,7 +115,8 @@ fn the_tiny_pipeline_exports_a_model_that_runs_as_trained() {
     let (predictor, compared) = open_as_trained(&dir, &report);
     // 60 target test graphs and 64 graphs of each fit family: configs/tiny.json asks for 200.
     assert_eq!(compared, 188);
-    assert!(predictor.embedding_dim() == 16 + 8);
+    assert_eq!(predictor.embedding_dim(), 16 + 8);
+    assert_eq!(predictor.members(), 1);
 }
 
 #[test]
@@ -161,6 +162,7 @@ fn an_ensemble_is_one_model_file_whose_first_member_is_the_single_model() {
         2 * (16 + 8),
         "the members' embeddings side by side"
     );
+    assert_eq!(predictor.members(), 2, "cgpredict.members");
     // Member 0 trains from the config's seed exactly as the single model does, so its half of
     // the embedding is the single model's embedding; member 1 (seed + 1) differs.
     let lines = |dir: &Path| -> Vec<serde_json::Value> {

@@ -124,6 +124,106 @@ pub fn fit_ranking_head(rows: &[f32], width: usize, labels: &[f64]) -> Result<Ri
     RidgeHead::fit(rows, width, &ranks)
 }
 
+/// What an adapted [`Head`] learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadTarget {
+    /// The labels as they are, from the embedding alone (`Predictor::adapt`).
+    Labels,
+    /// The labels' ranks, from the embedding and the model's score ([`fit_ranking_head`];
+    /// `Predictor::adapt_ranking` and the search's scorer).
+    Ranks,
+}
+
+/// A head over a model's rows ([`rows_with_scores`]) that respects an ensemble model file
+/// (`cgpredict.members` = M, its embedding M members' embeddings side by side): one
+/// [`RidgeHead`] per member, on that member's part of the embedding (and the model's score,
+/// for [`HeadTarget::Ranks`]), their predictions averaged. One ridge over all parts at once
+/// would fit M times as many weights from the same 40-50 labels; per member, each head is as
+/// well posed as a single model's, and averaging them keeps the ensemble's benefit. With one
+/// member it is exactly [`RidgeHead::fit`] or [`fit_ranking_head`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    target: HeadTarget,
+    embedding_dim: usize,
+    member_heads: Vec<RidgeHead>,
+}
+
+impl Head {
+    /// Fits on `labels.len()` rows of width `embedding_dim + 1` (embedding, then score) of a
+    /// model of `members` members; `embedding_dim` must be a multiple of `members`.
+    pub fn fit(
+        rows: &[f32],
+        embedding_dim: usize,
+        members: usize,
+        labels: &[f64],
+        target: HeadTarget,
+    ) -> Result<Head> {
+        if members == 0 || !embedding_dim.is_multiple_of(members) {
+            return Err(Error::invalid(format!(
+                "an embedding of width {embedding_dim} does not split into {members} members"
+            )));
+        }
+        let width = embedding_dim + 1;
+        if rows.len() != labels.len() * width {
+            return Err(Error::invalid(format!(
+                "{} row values for {} graphs of width {width} (embedding and score)",
+                rows.len(),
+                labels.len()
+            )));
+        }
+        let member_dim = embedding_dim / members;
+        let member_heads = (0..members)
+            .map(|member| {
+                let part = member_rows(rows, embedding_dim, member_dim, member, target);
+                match target {
+                    HeadTarget::Labels => {
+                        let labels: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
+                        RidgeHead::fit(&part, member_dim, &labels)
+                    }
+                    HeadTarget::Ranks => fit_ranking_head(&part, member_dim + 1, labels),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(Head {
+            target,
+            embedding_dim,
+            member_heads,
+        })
+    }
+
+    /// The head's score for each row (embedding, then score) of the fitted width.
+    pub fn predict(&self, rows: &[f32]) -> Vec<f32> {
+        let members = self.member_heads.len();
+        let member_dim = self.embedding_dim / members;
+        let mut sums = vec![0.0f32; rows.len() / (self.embedding_dim + 1)];
+        for (member, head) in self.member_heads.iter().enumerate() {
+            let part = member_rows(rows, self.embedding_dim, member_dim, member, self.target);
+            for (sum, value) in sums.iter_mut().zip(head.predict(&part)) {
+                *sum += value;
+            }
+        }
+        sums.into_iter().map(|sum| sum / members as f32).collect()
+    }
+}
+
+/// One member's input to its head: its part of each row's embedding, followed by the row's
+/// score when the target is [`HeadTarget::Ranks`].
+fn member_rows(
+    rows: &[f32],
+    embedding_dim: usize,
+    member_dim: usize,
+    member: usize,
+    target: HeadTarget,
+) -> Vec<f32> {
+    rows.chunks_exact(embedding_dim + 1)
+        .flat_map(|row| {
+            let part = &row[member * member_dim..(member + 1) * member_dim];
+            let score = (target == HeadTarget::Ranks).then_some(row[embedding_dim]);
+            part.iter().copied().chain(score)
+        })
+        .collect()
+}
+
 /// Every label a finite number, or an error naming the first that is not.
 fn check_finite(labels: impl Iterator<Item = f64>) -> Result<()> {
     for (i, label) in labels.enumerate() {
@@ -204,6 +304,83 @@ mod tests {
             ranking > 0.95 && squares < ranking - 0.1,
             "{ranking} vs {squares}"
         );
+    }
+
+    /// Rows (embedding of `members` parts of width 3, then a score) of 40 graphs whose label
+    /// is a linear function of the last member's part only.
+    fn ensemble_rows(members: usize) -> (Vec<f32>, Vec<f64>) {
+        let (mut rows, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..40 {
+            let embedding: Vec<f32> = (0..3 * members)
+                .map(|k| (0.29 * i as f32 * (k + 1) as f32 + k as f32).sin())
+                .collect();
+            let last = 3 * (members - 1);
+            labels.push(f64::from(2.0 * embedding[last] - embedding[last + 2]));
+            rows.extend(embedding);
+            rows.push(i as f32);
+        }
+        (rows, labels)
+    }
+
+    #[test]
+    fn one_member_heads_are_the_single_model_heads() {
+        let (rows, labels) = ensemble_rows(1);
+        let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Ranks).unwrap();
+        let single = fit_ranking_head(&rows, 4, &labels).unwrap();
+        assert_eq!(head.predict(&rows), single.predict(&rows));
+        let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Labels).unwrap();
+        let embeddings: Vec<f32> = rows
+            .chunks_exact(4)
+            .flat_map(|row| row[..3].to_vec())
+            .collect();
+        let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
+        let single = RidgeHead::fit(&embeddings, 3, &raw).unwrap();
+        assert_eq!(head.predict(&rows), single.predict(&embeddings));
+    }
+
+    #[test]
+    fn member_heads_average_heads_on_each_members_part() {
+        let (rows, labels) = ensemble_rows(2);
+        let head = Head::fit(&rows, 6, 2, &labels, HeadTarget::Labels).unwrap();
+        // Member 1's head recovers the labels; member 0's part carries nothing of them, so
+        // its head predicts about their mean: the average is halfway between.
+        let mean = labels.iter().sum::<f64>() / labels.len() as f64;
+        let part = |member: usize| -> Vec<f32> {
+            rows.chunks_exact(7)
+                .flat_map(|row| row[3 * member..3 * member + 3].to_vec())
+                .collect()
+        };
+        let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
+        let heads = [0, 1].map(|member| RidgeHead::fit(&part(member), 3, &raw).unwrap());
+        let expected: Vec<f32> = heads[0]
+            .predict(&part(0))
+            .iter()
+            .zip(heads[1].predict(&part(1)))
+            .map(|(a, b)| (a + b) / 2.0)
+            .collect();
+        let predicted = head.predict(&rows);
+        assert_eq!(predicted, expected);
+        for (&got, &label) in predicted.iter().zip(&labels) {
+            let halfway = (label + mean) / 2.0;
+            assert!(
+                (f64::from(got) - halfway).abs() < 0.35,
+                "{got} vs {halfway}"
+            );
+        }
+    }
+
+    #[test]
+    fn member_heads_refuse_rows_that_do_not_fit() {
+        let (rows, labels) = ensemble_rows(2);
+        let error = Head::fit(&rows, 6, 4, &labels, HeadTarget::Ranks).unwrap_err();
+        assert!(
+            error.message.contains("does not split into 4 members"),
+            "{error}"
+        );
+        let error = Head::fit(&rows[1..], 6, 2, &labels, HeadTarget::Ranks).unwrap_err();
+        assert!(error.message.contains("of width 7"), "{error}");
+        let error = Head::fit(&rows, 6, 0, &labels, HeadTarget::Labels).unwrap_err();
+        assert!(error.message.contains("0 members"), "{error}");
     }
 
     #[test]

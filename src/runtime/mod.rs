@@ -41,3 +41,7 @@ pub const META_OP_VOCABULARY: &str = "cgpredict.op_vocabulary";
 
 /// Metadata key of the embedding width `D`.
 pub const META_EMBEDDING_DIM: &str = "cgpredict.embedding_dim";
+
+/// Metadata key of the number of ensemble members M (optional, 1 when absent): the model's
+/// score is their mean and its embedding theirs side by side, `D / M` each.
+pub const META_MEMBERS: &str = "cgpredict.members";

@@ -9,8 +9,8 @@ use ort::session::Session;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::TensorRef;
 
-use super::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
-use super::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
+use super::adapt::{Head, HeadTarget, rows_with_scores};
+use super::{META_EMBEDDING_DIM, META_MEMBERS, META_OP_VOCABULARY, META_SCHEMA_VERSION};
 use super::{default_model, loader};
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::{self, Batch, GRAPH_FEATURES, NODE_FEATURES};
@@ -83,16 +83,9 @@ pub struct Predictor {
     intra_threads: usize,
     sessions: Mutex<Vec<Session>>,
     embedding_dim: usize,
+    members: usize,
+    /// The head [`Predictor::predict`] answers with after adaptation.
     head: Option<Head>,
-}
-
-/// The head [`Predictor::predict`] answers with after adaptation.
-enum Head {
-    /// On the embeddings, fitted to the labels ([`Predictor::adapt`]).
-    Labels(RidgeHead),
-    /// On the embeddings and the model's score, fitted to the labels' ranks
-    /// ([`Predictor::adapt_ranking`]).
-    Ranks(RidgeHead),
 }
 
 /// One label per graph.
@@ -174,7 +167,7 @@ impl Predictor {
                 Err(_) => (session(Device::Cpu)?, Device::Cpu),
             },
         };
-        let embedding_dim = check_model(&session, &name)?;
+        let (embedding_dim, members) = check_model(&session, &name)?;
         Ok(Predictor {
             environment,
             model,
@@ -183,6 +176,7 @@ impl Predictor {
             intra_threads,
             sessions: Mutex::new(vec![session]),
             embedding_dim,
+            members,
             head: None,
         })
     }
@@ -203,16 +197,19 @@ impl Predictor {
         self.embedding_dim
     }
 
+    /// The number of networks the model averages (`cgpredict.members`, 1 for a single
+    /// network); its embedding is theirs side by side, `embedding_dim() / members()` each.
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
     /// One score per graph, higher = better predicted accuracy; the adapted head's score once
     /// [`Predictor::adapt`] was called. Graphs are put in canonical form
     /// ([`crate::graph::canonicalize`]) and all go through the model in one run.
     pub fn predict(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
         let (scores, embeddings) = self.run(graphs)?;
         Ok(match &self.head {
-            Some(Head::Labels(head)) => head.predict(&embeddings),
-            Some(Head::Ranks(head)) => {
-                head.predict(&rows_with_scores(&embeddings, &scores, self.embedding_dim))
-            }
+            Some(head) => head.predict(&rows_with_scores(&embeddings, &scores, self.embedding_dim)),
             None => scores,
         })
     }
@@ -233,9 +230,7 @@ impl Predictor {
     /// scale; higher = better), which [`Predictor::predict`] uses from then on. A new call
     /// replaces the head; see [`super::adapt`].
     pub fn adapt(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
-        check_labels(graphs, labels)?;
-        let (embeddings, dim) = self.embed(graphs)?;
-        self.head = Some(Head::Labels(RidgeHead::fit(&embeddings, dim, labels)?));
+        self.head = Some(self.fit_head(graphs, labels, HeadTarget::Labels)?);
         Ok(())
     }
 
@@ -246,16 +241,17 @@ impl Predictor {
     /// model's score keeps what it knew. Scores are then in rank units. A new call replaces
     /// the head, as [`Predictor::adapt`] does.
     pub fn adapt_ranking(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
+        self.head = Some(self.fit_head(graphs, labels, HeadTarget::Ranks)?);
+        Ok(())
+    }
+
+    /// A head on the model's rows for `graphs`, one per member ([`Head`]).
+    fn fit_head(&self, graphs: &[&Graph], labels: &[f32], target: HeadTarget) -> Result<Head> {
         check_labels(graphs, labels)?;
         let (scores, embeddings) = self.run(graphs)?;
-        let labels: Vec<f64> = labels.iter().map(|&label| f64::from(label)).collect();
         let rows = rows_with_scores(&embeddings, &scores, self.embedding_dim);
-        self.head = Some(Head::Ranks(fit_ranking_head(
-            &rows,
-            self.embedding_dim + 1,
-            &labels,
-        )?));
-        Ok(())
+        let labels: Vec<f64> = labels.iter().map(|&label| f64::from(label)).collect();
+        Head::fit(&rows, self.embedding_dim, self.members, &labels, target)
     }
 
     /// Scores and embeddings of the model itself.
@@ -348,7 +344,8 @@ fn add_cuda(_: &mut SessionBuilder) -> Result<()> {
 }
 
 /// Checks the metadata and the input/output names; returns the embedding width.
-fn check_model(session: &Session, name: &str) -> Result<usize> {
+/// Checks the model's metadata, inputs and outputs; returns its embedding width and members.
+fn check_model(session: &Session, name: &str) -> Result<(usize, usize)> {
     let metadata = session
         .metadata()
         .map_err(|error| runtime_error("cannot read the model's metadata", error))?;
@@ -395,6 +392,20 @@ fn check_model(session: &Session, name: &str) -> Result<usize> {
                 "metadata property {META_EMBEDDING_DIM} is {dim:?}, not a positive integer"
             ))
         })?;
+    let members = match metadata.custom(META_MEMBERS) {
+        None => 1,
+        Some(members) => members
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&members: &usize| members > 0 && dim.is_multiple_of(members))
+            .ok_or_else(|| {
+                model_error(format!(
+                    "metadata property {META_MEMBERS} is {members:?}, not a positive divisor of \
+                     the embedding width {dim}"
+                ))
+            })?,
+    };
     for input in [
         "node_features",
         "edge_index",
@@ -414,7 +425,7 @@ fn check_model(session: &Session, name: &str) -> Result<usize> {
             return Err(model_error(format!("the model has no output {output:?}")));
         }
     }
-    Ok(dim)
+    Ok((dim, members))
 }
 
 fn run_session(session: &mut Session, batch: &Batch, dim: usize) -> Result<(Vec<f32>, Vec<f32>)> {

@@ -9,7 +9,7 @@ use super::space::SearchSpace;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::runtime::Predictor;
-use crate::runtime::adapt::{RidgeHead, fit_ranking_head, rows_with_scores};
+use crate::runtime::adapt::{Head, HeadTarget, rows_with_scores};
 
 /// Graphs per model run when scoring many candidates.
 const MODEL_BATCH: usize = 128;
@@ -60,7 +60,7 @@ pub fn rank_graphs(predictor: &Predictor, graphs: &[&Graph]) -> Result<Vec<usize
 ///
 /// Until `adapt_from` labels are known (and at least two differ), candidates get the model's
 /// own score. From then on each [`Scorer::update`] fits a ridge-regression head
-/// ([`RidgeHead`], the head [`Predictor::adapt`] fits) on every labeled architecture's
+/// ([`Head`], as [`Predictor::adapt`] does) on every labeled architecture's
 /// embedding together with the model's own score, and candidates get the head's score: the
 /// practical counterpart of the paper's fine-tuning on the labels of the target family. Two
 /// choices differ from [`Predictor::adapt`], because a search needs only the order of the
@@ -79,7 +79,7 @@ pub struct PredictorScorer<'a, S: SearchSpace> {
     adapt_from: usize,
     /// Per architecture: the model's embedding followed by its score (the head's input).
     rows: HashMap<S::Arch, Vec<f32>>,
-    head: Option<RidgeHead>,
+    head: Option<Head>,
 }
 
 impl<'a, S: SearchSpace> PredictorScorer<'a, S> {
@@ -93,11 +93,6 @@ impl<'a, S: SearchSpace> PredictorScorer<'a, S> {
             rows: HashMap::new(),
             head: None,
         }
-    }
-
-    /// Width of a cached row: the embedding and the model's score.
-    fn width(&self) -> usize {
-        self.predictor.embedding_dim() + 1
     }
 
     /// Runs the model over the `archs` not cached yet, in parallel batches, and caches their
@@ -166,14 +161,20 @@ impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
         let archs: Vec<S::Arch> = labeled.iter().map(|(arch, _)| arch.clone()).collect();
         self.ensure_rows(&archs)?;
         let accuracies: Vec<f64> = labeled.iter().map(|&(_, accuracy)| accuracy).collect();
-        let head = fit_ranking_head(&self.stacked(&archs), self.width(), &accuracies).map_err(
-            |error| {
-                Error::new(
-                    error.kind,
-                    format!("adapting the predictor: {}", error.message),
-                )
-            },
-        )?;
+        let predictor = self.predictor;
+        let head = Head::fit(
+            &self.stacked(&archs),
+            predictor.embedding_dim(),
+            predictor.members(),
+            &accuracies,
+            HeadTarget::Ranks,
+        )
+        .map_err(|error| {
+            Error::new(
+                error.kind,
+                format!("adapting the predictor: {}", error.message),
+            )
+        })?;
         self.head = Some(head);
         Ok(())
     }

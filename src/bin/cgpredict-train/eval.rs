@@ -11,13 +11,13 @@ use std::time::Instant;
 use burn::tensor::Device;
 use cgpredict::import::dataset::{Family, ZERO_COST_PROXIES, read_zero_cost};
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::RidgeHead;
+use cgpredict::runtime::adapt::HeadTarget;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
 use crate::pipeline::{
-    FamilyCache, StepChoice, load_target, ranking_head_scores, train_sources, tune_target,
+    FamilyCache, StepChoice, head_scores, load_target, train_sources, tune_target,
 };
 use crate::plot;
 use crate::train::predict;
@@ -225,18 +225,22 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 // fitted to the labels' ranks).
                 let (untuned, test_embeddings) = predict(&trained.network, &tuned.test, &device);
                 record(&mut zero_shot, &widen(&untuned))?;
-                let (_, shot_embeddings) = predict(&trained.network, &tuned.shots, &device);
-                let dim = test_embeddings.len() / truth.len().max(1);
-                let labels: Vec<f32> = shot_labels.iter().map(|&y| y as f32).collect();
-                let head =
-                    RidgeHead::fit(&shot_embeddings, dim, &labels).map_err(|e| e.to_string())?;
-                record(&mut adapted, &widen(&head.predict(&test_embeddings)))?;
-                adapted.shots = shot_labels.len();
-                let ranking = ranking_head_scores(
+                let adapted_scores = head_scores(
                     &trained.network,
                     &tuned.shots,
                     &test_embeddings,
                     &untuned,
+                    HeadTarget::Labels,
+                    &device,
+                )?;
+                record(&mut adapted, &widen(&adapted_scores))?;
+                adapted.shots = shot_labels.len();
+                let ranking = head_scores(
+                    &trained.network,
+                    &tuned.shots,
+                    &test_embeddings,
+                    &untuned,
+                    HeadTarget::Ranks,
                     &device,
                 )?;
                 record(&mut rank_adapted, &widen(&ranking))?;
@@ -248,11 +252,12 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     .iter()
                     .map(|&(_, score)| score as f32)
                     .collect();
-                let head_predictions = widen(&ranking_head_scores(
+                let head_predictions = widen(&head_scores(
                     &tuned.network,
                     &tuned.shots,
                     &tuned.test_embeddings,
                     &test_scores,
+                    HeadTarget::Ranks,
                     &device,
                 )?);
                 record(&mut ranked, &head_predictions)?;

@@ -17,7 +17,9 @@ use cgpredict::import::onnx::proto::{
     TensorProto, TensorShapeProto, TypeProto, ValueInfoProto, attribute_proto, tensor_proto,
     tensor_shape_proto, type_proto,
 };
-use cgpredict::runtime::{META_EMBEDDING_DIM, META_OP_VOCABULARY, META_SCHEMA_VERSION};
+use cgpredict::runtime::{
+    META_EMBEDDING_DIM, META_MEMBERS, META_OP_VOCABULARY, META_SCHEMA_VERSION,
+};
 use prost::Message;
 
 use crate::model::{Member, Network, values};
@@ -412,6 +414,7 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
         (META_SCHEMA_VERSION.to_owned(), SCHEMA_VERSION.to_string()),
         (META_OP_VOCABULARY.to_owned(), op_vocabulary().join(",")),
         (META_EMBEDDING_DIM.to_owned(), embedding_dim.to_string()),
+        (META_MEMBERS.to_owned(), network.members.len().to_string()),
     ];
     metadata.extend(extra.iter().cloned());
     let model = ModelProto {

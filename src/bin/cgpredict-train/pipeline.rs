@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::{fit_ranking_head, rows_with_scores};
+use cgpredict::runtime::adapt::{Head, HeadTarget, rows_with_scores};
 use cgpredict::runtime::{Device as RuntimeDevice, Predictor, PredictorOptions};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -364,7 +364,7 @@ pub struct Candidate {
     pub steps: usize,
     /// SRCC of the fine-tuned score on the held-out folds.
     pub srcc: f64,
-    /// SRCC of the ranking head ([`fit_ranking_head`], fitted on the training folds) there.
+    /// SRCC of the ranking head ([`head_scores`], fitted on the training folds) there.
     pub ranking_head_srcc: f64,
 }
 
@@ -386,23 +386,27 @@ impl StepChoice {
     }
 }
 
-/// The scores of a ranking head ([`fit_ranking_head`]) on `network`'s embedding and score,
-/// fitted to the labels of `shots` and applied to graphs given by their `embeddings` and
-/// `scores` from the same network.
-pub fn ranking_head_scores(
+/// The scores of a head ([`Head`], one per member, as `Predictor::adapt` and
+/// `Predictor::adapt_ranking` fit it) on `network`'s embedding and score, fitted to the labels
+/// of `shots` and applied to graphs given by their `embeddings` and `scores` from the same
+/// network.
+pub fn head_scores(
     network: &Network,
     shots: &[&Sample],
     embeddings: &[f32],
     scores: &[f32],
+    target: HeadTarget,
     device: &Device,
 ) -> Result<Vec<f32>, String> {
     let (shot_scores, shot_embeddings) = predict(network, shots, device);
     let dim = shot_embeddings.len() / shots.len().max(1);
     let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
-    let head = fit_ranking_head(
+    let head = Head::fit(
         &rows_with_scores(&shot_embeddings, &shot_scores, dim),
-        dim + 1,
+        dim,
+        network.members.len(),
         &labels,
+        target,
     )
     .map_err(|e| e.to_string())?;
     Ok(head.predict(&rows_with_scores(embeddings, scores, dim)))
@@ -443,8 +447,15 @@ pub fn choose_steps(
             let mut order = ChaCha8Rng::seed_from_u64(rng_seed(seed, candidate, fold));
             let (tuned, _) = finetune(network.clone(), &train, &run_config, &mut order, device);
             let (scores, embeddings) = predict(&tuned, &validation, device);
-            let ranked = ranking_head_scores(&tuned, &train, &embeddings, &scores, device)
-                .map_err(|e| format!("cross-validation: {e}"))?;
+            let ranked = head_scores(
+                &tuned,
+                &train,
+                &embeddings,
+                &scores,
+                HeadTarget::Ranks,
+                device,
+            )
+            .map_err(|e| format!("cross-validation: {e}"))?;
             Ok(held_out
                 .iter()
                 .zip(scores.iter().zip(ranked))
