@@ -552,6 +552,16 @@ enum cgp_status cgp_predictor_device(const struct cgp_predictor *p, enum cgp_dev
 enum cgp_status cgp_predictor_embedding_dim(const struct cgp_predictor *p, size_t *out);
 
 /*
+ Writes the number of networks the model averages (its `cgpredict.members`; 1 for a
+ single network). Its embedding is theirs side by side, `embedding_dim / members` floats
+ each, and `cgp_predictor_adapt` and `cgp_predictor_adapt_ranking` fit one head per member.
+
+ # Safety
+ `p` and `out` are valid.
+ */
+enum cgp_status cgp_predictor_members(const struct cgp_predictor *p, size_t *out);
+
+/*
  Scores `n` graphs in one batch into `out_scores[0..n]` (higher = better predicted
  accuracy; the adapted head's scores after `cgp_predictor_adapt`). `out_len` < `n` is
  `CGP_BUFFER_TOO_SMALL`.

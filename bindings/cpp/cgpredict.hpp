@@ -486,6 +486,15 @@ public:
         return dim;
     }
 
+    /// The number of networks the model averages (1 for a single network); its embedding is
+    /// theirs side by side, embedding_dim() / members() floats each, and adapt and
+    /// adapt_ranking fit one head per member.
+    std::size_t members() const {
+        std::size_t members = 0;
+        detail::check(cgp_predictor_members(handle_, &members));
+        return members;
+    }
+
     /// Scores n graphs (raw handles) into out[0..n); out_len < n throws buffer_too_small.
     void predict(const cgp_graph *const *graphs, std::size_t n, float *out, std::size_t out_len) const {
         detail::check(cgp_predict(handle_, graphs, n, out, out_len));

@@ -104,6 +104,17 @@ func (p *Predictor) EmbeddingDim() (int, error) {
 	return int(dim), err
 }
 
+// Members is the number of networks the model averages (1 for a single network); its
+// embedding is theirs side by side, EmbeddingDim()/Members() values each, and Adapt and
+// AdaptRanking fit one head per member.
+func (p *Predictor) Members() (int, error) {
+	var members C.size_t
+	err := p.shared(func(ptr *C.struct_cgp_predictor) C.enum_cgp_status {
+		return C.cgp_predictor_members(ptr, &members)
+	})
+	return int(members), err
+}
+
 // handles are the C graphs of a batch; a nil or closed graph is an error naming its index.
 func handles(graphs []*Graph) ([]*C.struct_cgp_graph, error) {
 	out := make([]*C.struct_cgp_graph, len(graphs))

@@ -57,6 +57,9 @@ func TestPredictorOpensOnTheCPU(t *testing.T) {
 	if dim := must(p.EmbeddingDim()); dim != embeddingDim {
 		t.Errorf("embedding dim %d", dim)
 	}
+	if members := must(p.Members()); members != 1 {
+		t.Errorf("members %d", members)
+	}
 	// Without CUDA, auto falls back to the CPU.
 	auto := must(OpenPredictor(model, DeviceAuto))
 	defer auto.Close()
@@ -245,6 +248,8 @@ func TestPredictorErrorsCarryStatusAndMessage(t *testing.T) {
 	expectError(t, err, StatusInvalidArgument, "graphs[0] is nil")
 	var none *Predictor
 	_, err = none.EmbeddingDim()
+	expectError(t, err, StatusInvalidArgument, "the predictor is nil")
+	_, err = none.Members()
 	expectError(t, err, StatusInvalidArgument, "the predictor is nil")
 	if DeviceCUDA.String() != "cuda" || Device(9).String() != "cgp_device(9)" {
 		t.Errorf("device names %v %v", DeviceCUDA, Device(9))

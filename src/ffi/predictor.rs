@@ -173,6 +173,27 @@ pub unsafe extern "C" fn cgp_predictor_embedding_dim(
     })
 }
 
+/// Writes the number of networks the model averages (its `cgpredict.members`; 1 for a
+/// single network). Its embedding is theirs side by side, `embedding_dim / members` floats
+/// each, and `cgp_predictor_adapt` and `cgp_predictor_adapt_ranking` fit one head per member.
+///
+/// # Safety
+/// `p` and `out` are valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cgp_predictor_members(
+    p: *const cgp_predictor,
+    out: *mut usize,
+) -> cgp_status {
+    ffi_call(|| {
+        // SAFETY: validity is the caller's contract; NULL is checked.
+        let p = unsafe { arg_ref(p, "p")? };
+        out_arg(out, "out")?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, p.predictor.members()) };
+        Ok(())
+    })
+}
+
 /// Scores `n` graphs in one batch into `out_scores[0..n]` (higher = better predicted
 /// accuracy; the adapted head's scores after `cgp_predictor_adapt`). `out_len` < `n` is
 /// `CGP_BUFFER_TOO_SMALL`.

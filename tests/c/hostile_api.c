@@ -279,6 +279,8 @@ static void predictor_entry_points(void) {
     CHECK_ERROR(cgp_predictor_device(p, NULL), CGP_INVALID_ARGUMENT, "out is NULL");
     CHECK_ERROR(cgp_predictor_embedding_dim(NULL, &dim), CGP_INVALID_ARGUMENT, "p is NULL");
     CHECK_ERROR(cgp_predictor_embedding_dim(p, NULL), CGP_INVALID_ARGUMENT, "out is NULL");
+    CHECK_ERROR(cgp_predictor_members(NULL, &dim), CGP_INVALID_ARGUMENT, "p is NULL");
+    CHECK_ERROR(cgp_predictor_members(p, NULL), CGP_INVALID_ARGUMENT, "out is NULL");
 
     CHECK_ERROR(cgp_predict(NULL, graphs, 2, scores, 2), CGP_INVALID_ARGUMENT, "p is NULL");
     CHECK_ERROR(cgp_predict(p, NULL, 2, scores, 2), CGP_INVALID_ARGUMENT, "graphs is NULL");

@@ -19,6 +19,8 @@ int main(void) {
     CHECK(cgp_predictor_device(p, &device) == CGP_OK && device == CGP_DEVICE_CPU);
     size_t dim = 0;
     CHECK(cgp_predictor_embedding_dim(p, &dim) == CGP_OK && dim == 52);
+    size_t members = 0;
+    CHECK(cgp_predictor_members(p, &members) == CGP_OK && members == 1);
 
     const char *archs[4] = {
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
@@ -108,6 +110,7 @@ int main(void) {
     CHECK_ERROR(cgp_predict(p, g, 4, NULL, 4), CGP_INVALID_ARGUMENT, "out_scores is NULL");
     CHECK_ERROR(cgp_embed(p, g, 4, embeddings, 4 * 52 - 1), CGP_BUFFER_TOO_SMALL, "207 floats");
     CHECK_ERROR(cgp_predictor_embedding_dim(p, NULL), CGP_INVALID_ARGUMENT, "out is NULL");
+    CHECK_ERROR(cgp_predictor_members(p, NULL), CGP_INVALID_ARGUMENT, "out is NULL");
     CHECK_ERROR(cgp_predictor_device(NULL, &device), CGP_INVALID_ARGUMENT, "p is NULL");
     CHECK_ERROR(cgp_predictor_adapt(p, g, NULL, 4), CGP_INVALID_ARGUMENT, "labels is NULL");
     float same[4] = {1, 1, 1, 1};

@@ -42,6 +42,7 @@ TEST(Predictor, OpensOnTheCpu) {
     const cgp::Predictor p(model, cgp::Device::cpu);
     EXPECT_EQ(p.device(), cgp::Device::cpu);
     EXPECT_EQ(p.embedding_dim(), dim);
+    EXPECT_EQ(p.members(), 1u);
     // Without CUDA, automatic falls back to the CPU.
     EXPECT_EQ(cgp::Predictor(model).device(), cgp::Device::cpu);
 }
@@ -189,6 +190,7 @@ TEST(Predictor, ErrorsCarryStatusAndMessage) {
     EXPECT_FALSE(first);  // NOLINT(bugprone-use-after-move): empty by contract
     EXPECT_TRUE(second);
     expect_error([&] { (void)first.embedding_dim(); }, cgp::Status::invalid_argument, "p is NULL");
+    expect_error([&] { (void)first.members(); }, cgp::Status::invalid_argument, "p is NULL");
     cgp_predictor *raw = second.release();
     cgp_predictor_free(raw);
 }

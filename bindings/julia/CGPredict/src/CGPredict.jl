@@ -22,7 +22,7 @@ export add_node!, add_edge!, node_count, edge_count, param_count, macs, to_json,
 export spectrum, spectral_distance, onnx_last_report_json
 export graph_from_json, graph_from_onnx_file, graph_from_onnx_bytes
 export graph_from_nasbench101, graph_from_nasbench201, graph_from_darts, graph_from_ofa_mbv3
-export device, embedding_dim, predict, predict!, rank, embed, adapt!, adapt_ranking!, library_version
+export device, embedding_dim, members, predict, predict!, rank, embed, adapt!, adapt_ranking!, library_version
 
 """Path or name of the shared library, fixed when the package is compiled."""
 const libcgpredict = get(ENV, "CGPREDICT_LIBRARY", "libcgpredict")
@@ -550,6 +550,18 @@ end
 function embedding_dim(p::Predictor)
     out = Ref{Csize_t}(0)
     GC.@preserve p check(ccall((:cgp_predictor_embedding_dim, libcgpredict), Cint,
+                               (Ptr{cgp_predictor}, Ref{Csize_t}), handle(p), out))
+    return Int(out[])
+end
+
+"""
+The number of networks the model averages (1 for a single network); its embedding is theirs
+side by side, `embedding_dim(p) ÷ members(p)` values each, and `adapt!` and `adapt_ranking!`
+fit one head per member.
+"""
+function members(p::Predictor)
+    out = Ref{Csize_t}(0)
+    GC.@preserve p check(ccall((:cgp_predictor_members, libcgpredict), Cint,
                                (Ptr{cgp_predictor}, Ref{Csize_t}), handle(p), out))
     return Int(out[])
 end

@@ -184,6 +184,7 @@ const NB201 = [
         p = Predictor(MODEL; device=CGP_DEVICE_CPU)
         @test device(p) == CGP_DEVICE_CPU
         @test embedding_dim(p) == 52
+        @test members(p) == 1
         @test sprint(show, p) == "CGPredict.Predictor(CGP_DEVICE_CPU, embedding_dim=52)"
         graphs = [graph_from_nasbench201(arch) for arch in NB201]
         scores = predict(p, graphs)
