@@ -140,16 +140,30 @@ pub unsafe extern "C" fn cgp_predictor_device(
     p: *const cgp_predictor,
     out: *mut cgp_device,
 ) -> cgp_status {
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        write_property(p, out, |predictor| match predictor.device() {
+            Device::Cuda => cgp_device::CGP_DEVICE_CUDA,
+            Device::Cpu | Device::Auto => cgp_device::CGP_DEVICE_CPU,
+        })
+    }
+}
+
+/// Writes `property` of the predictor behind `p` to `out`, both checked non-NULL.
+///
+/// # Safety
+/// `p` and `out` are valid or NULL.
+unsafe fn write_property<T>(
+    p: *const cgp_predictor,
+    out: *mut T,
+    property: impl FnOnce(&Predictor) -> T,
+) -> cgp_status {
     ffi_call(|| {
         // SAFETY: validity is the caller's contract; NULL is checked.
         let p = unsafe { arg_ref(p, "p")? };
         out_arg(out, "out")?;
-        let device = match p.predictor.device() {
-            Device::Cuda => cgp_device::CGP_DEVICE_CUDA,
-            Device::Cpu | Device::Auto => cgp_device::CGP_DEVICE_CPU,
-        };
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, device) };
+        unsafe { write_out(out, property(&p.predictor)) };
         Ok(())
     })
 }
@@ -163,14 +177,8 @@ pub unsafe extern "C" fn cgp_predictor_embedding_dim(
     p: *const cgp_predictor,
     out: *mut usize,
 ) -> cgp_status {
-    ffi_call(|| {
-        // SAFETY: validity is the caller's contract; NULL is checked.
-        let p = unsafe { arg_ref(p, "p")? };
-        out_arg(out, "out")?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, p.predictor.embedding_dim()) };
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe { write_property(p, out, Predictor::embedding_dim) }
 }
 
 /// Writes the number of networks the model averages (its `cgpredict.members`; 1 for a
@@ -184,14 +192,8 @@ pub unsafe extern "C" fn cgp_predictor_members(
     p: *const cgp_predictor,
     out: *mut usize,
 ) -> cgp_status {
-    ffi_call(|| {
-        // SAFETY: validity is the caller's contract; NULL is checked.
-        let p = unsafe { arg_ref(p, "p")? };
-        out_arg(out, "out")?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, p.predictor.members()) };
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe { write_property(p, out, Predictor::members) }
 }
 
 /// Scores `n` graphs in one batch into `out_scores[0..n]` (higher = better predicted
