@@ -343,7 +343,6 @@ fn add_cuda(_: &mut SessionBuilder) -> Result<()> {
     ))
 }
 
-/// Checks the metadata and the input/output names; returns the embedding width.
 /// Checks the model's metadata, inputs and outputs; returns its embedding width and members.
 fn check_model(session: &Session, name: &str) -> Result<(usize, usize)> {
     let metadata = session

@@ -221,14 +221,11 @@ pub fn train_sources(
             device.seed(seed);
             rng = ChaCha8Rng::seed_from_u64(seed);
         }
-        let mut network = Network {
-            members: vec![Member::new(&config.model, device)],
-        };
+        let mut member = Member::new(&config.model, device);
         if let Some(pretrain_config) = &config.pretrain {
             let started = Instant::now();
             let embedding = config.model.hidden + config.model.graph_hidden;
             let head = Mlp::new(embedding, embedding, config.model.projection, device);
-            let member = network.members.pop().expect("one member");
             let (encoder, curve) = pretrain(
                 member.encoder,
                 head,
@@ -237,7 +234,7 @@ pub fn train_sources(
                 &mut rng,
                 device,
             )?;
-            network.members.push(Member { encoder, ..member });
+            member.encoder = encoder;
             // The members train alike: the first one's losses stand for all.
             if member_index == 0 {
                 curves.push(("pretrain", curve));
@@ -246,7 +243,9 @@ pub fn train_sources(
         }
         let started = Instant::now();
         let (fitted, curve) = fit(
-            network,
+            Network {
+                members: vec![member],
+            },
             &fit_families,
             &scales,
             &config.fit,
