@@ -26,6 +26,15 @@
 //!    the sources of those zeros. A `zero` node that feeds nothing is removed (it has no
 //!    parameters and its value is never read). So a generator that leaves `none` edges out
 //!    and an exporter that multiplies by zero give the same graph.
+//! 6. **Padding folds into its convolution.** A `pad` of the spatial axes (channels kept)
+//!    whose only successor is a `conv` or `depthwise_conv` reading its output is removed,
+//!    and the convolution reads the unpadded input: exporters write a convolution's padding
+//!    either in the convolution or as a Pad before it (TensorFlow-style "same" padding,
+//!    ONNX optimizers that fuse the one into the other).
+//! 7. **Concatenations flatten.** A `concat` whose only successor is a `concat` along the
+//!    same axis (the one axis on which each one's recorded input and output differ) is
+//!    merged into it, which then records its widest input: `cat(a, cat(b, c))` is
+//!    `cat(a, b, c)`, as some exporters' optimizers write it.
 //!
 //! Node ids are then renumbered in topological order, ties broken by the original ids.
 //! Nothing else changes: op types, shapes, kernels, parameters of the other nodes.
@@ -136,6 +145,18 @@ fn is_pure(op: &Op) -> bool {
             | Op::Add
             | Op::Mul
     )
+}
+
+/// The axis a concatenation joins along (0, 1, 2 for H, W, C), from the one axis on which
+/// its recorded (widest) input and its output differ.
+fn concat_axis(node: &Node) -> Option<u8> {
+    let (i, o) = (node.input, node.output);
+    match (i.h == o.h, i.w == o.w, i.c == o.c) {
+        (false, true, true) => Some(0),
+        (true, false, true) => Some(1),
+        (true, true, false) => Some(2),
+        _ => None,
+    }
 }
 
 /// Every field of a node except its name, as a sortable, hashable value.
@@ -265,12 +286,14 @@ impl<'a> Work<'a> {
     /// passes until a pass changes nothing makes, less that last pass's runs of rules that
     /// already ran on the final graph.
     fn apply_rules(&mut self) {
-        let rules: [fn(&mut Self) -> bool; 5] = [
+        let rules: [fn(&mut Self) -> bool; 7] = [
             Self::remove_layout_nodes,
             Self::fold_batch_norms,
             Self::flatten_sums,
             Self::merge_duplicates,
             Self::simplify_zeros,
+            Self::fold_pads,
+            Self::flatten_concats,
         ];
         let mut runs_without_change = 0;
         for rule in rules.iter().cycle() {
@@ -360,6 +383,69 @@ impl<'a> Work<'a> {
                 self.bypass(id);
                 changed = true;
             }
+        }
+        changed
+    }
+
+    fn fold_pads(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::Pad)
+                || self.preds[id].len() != 1
+                || self.succs[id].len() != 1
+            {
+                continue;
+            }
+            let Some(&conv) = self.succs[id].first() else {
+                continue;
+            };
+            let unpadded = match (&self.nodes[id], &self.nodes[conv]) {
+                // Channel padding would change the convolution's weights: not folded.
+                (Some(pad), Some(c))
+                    if c.op.is_conv() && c.input == pad.output && pad.input.c == pad.output.c =>
+                {
+                    pad.input
+                }
+                _ => continue,
+            };
+            if let Some(c) = self.nodes[conv].as_mut() {
+                c.to_mut().input = unpadded;
+            }
+            self.bypass(id);
+            changed = true;
+        }
+        changed
+    }
+
+    fn flatten_concats(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.nodes.len() {
+            if self.op(id) != Some(&Op::Concat) || self.succs[id].len() != 1 {
+                continue;
+            }
+            let Some(&outer) = self.succs[id].first() else {
+                continue;
+            };
+            let same_axis = match (&self.nodes[id], &self.nodes[outer]) {
+                (Some(inner), Some(o)) => {
+                    o.op == Op::Concat
+                        && concat_axis(inner).is_some()
+                        && concat_axis(inner) == concat_axis(o)
+                }
+                _ => false,
+            };
+            if !same_axis {
+                continue;
+            }
+            self.bypass(id);
+            let widest = self.preds[outer]
+                .iter()
+                .filter_map(|&p| self.nodes[p].as_ref().map(|n| n.output))
+                .max_by_key(|s| u64::from(s.h) * u64::from(s.w) * u64::from(s.c));
+            if let (Some(widest), Some(o)) = (widest, self.nodes[outer].as_mut()) {
+                o.to_mut().input = widest;
+            }
+            changed = true;
         }
         changed
     }
@@ -662,6 +748,102 @@ mod tests {
             ops(&canonicalize(&after_add)),
             ["input", "add", "batch_norm"]
         );
+    }
+
+    #[test]
+    fn padding_folds_into_the_convolution_it_alone_feeds() {
+        // A 3x3 stride-2 conv on 8x8 with its padding as a Pad (to 9x9, TensorFlow's "same")
+        // is the conv with the padding inside it.
+        let padded = Shape::new(9, 9, 4);
+        let strided = || {
+            Node::new(Op::Conv, padded, Shape::new(4, 4, 4))
+                .with_kernel(3, 3)
+                .with_stride(2, 2)
+        };
+        let with_pad = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::new(Op::Pad, S, padded),
+                strided(),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        let mut inside = strided();
+        inside.input = S;
+        let without = build(vec![Node::same_shape(Op::Input, S), inside], &[(0, 1)]);
+        assert!(is_isomorphic(&canonicalize(&with_pad), &without));
+
+        // A pad that something else also reads, or that feeds a pool, stays.
+        let shared = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::new(Op::Pad, S, padded),
+                strided(),
+                Node::same_shape(Op::Relu, padded),
+            ],
+            &[(0, 1), (1, 2), (1, 3)],
+        );
+        assert_eq!(
+            ops(&canonicalize(&shared)),
+            ["input", "pad", "conv", "relu"]
+        );
+        let pooled = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::new(Op::Pad, S, padded),
+                Node::new(Op::MaxPool, padded, Shape::new(4, 4, 4)).with_kernel(3, 3),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(ops(&canonicalize(&pooled)), ["input", "pad", "max_pool"]);
+        // Padding channels changes what the convolution reads: it stays.
+        let wider = Shape::new(8, 8, 6);
+        let channel_pad = build(
+            vec![
+                Node::same_shape(Op::Input, S),
+                Node::new(Op::Pad, S, wider),
+                Node::new(Op::Conv, wider, S).with_kernel(1, 1),
+            ],
+            &[(0, 1), (1, 2)],
+        );
+        assert_eq!(ops(&canonicalize(&channel_pad)), ["input", "pad", "conv"]);
+    }
+
+    #[test]
+    fn nested_concatenations_along_one_axis_flatten() {
+        // cat(a, cat(b, c)) on channels is cat(a, b, c), recording its widest input; a
+        // concatenation of tokens that feeds one of channels stays.
+        let channels = |c: u32| Shape::new(8, 8, c);
+        let nested = build(
+            vec![
+                Node::same_shape(Op::Input, channels(4)),
+                Node::new(Op::Conv, channels(4), channels(8)).with_kernel(1, 1),
+                Node::new(Op::Conv, channels(4), channels(2)).with_kernel(1, 1),
+                Node::new(Op::Concat, channels(8), channels(10)),
+                Node::new(Op::Concat, channels(10), channels(14)),
+            ],
+            &[(0, 1), (0, 2), (1, 3), (2, 3), (0, 4), (3, 4)],
+        );
+        let flat = build(
+            vec![
+                Node::same_shape(Op::Input, channels(4)),
+                Node::new(Op::Conv, channels(4), channels(8)).with_kernel(1, 1),
+                Node::new(Op::Conv, channels(4), channels(2)).with_kernel(1, 1),
+                Node::new(Op::Concat, channels(8), channels(14)),
+            ],
+            &[(0, 1), (0, 2), (0, 3), (1, 3), (2, 3)],
+        );
+        assert!(is_isomorphic(&canonicalize(&nested), &flat));
+
+        let tokens = build(
+            vec![
+                Node::same_shape(Op::Input, Shape::new(4, 1, 8)),
+                Node::new(Op::Concat, Shape::new(4, 1, 8), Shape::new(8, 1, 8)),
+                Node::new(Op::Concat, Shape::new(8, 1, 8), Shape::new(8, 1, 16)),
+            ],
+            &[(0, 1), (1, 2), (0, 2)],
+        );
+        assert_eq!(ops(&canonicalize(&tokens)), ["input", "concat", "concat"]);
     }
 
     #[test]

@@ -89,7 +89,6 @@ pub(super) fn infer(node: NodeRef, opset: i64, inputs: &[Option<&Tensor>]) -> Ou
         | "Softmax"
         | "LogSoftmax"
         | "Hardmax"
-        | "Clip"
         | "InstanceNormalization"
         | "LpNormalization"
         | "LRN"
@@ -111,6 +110,7 @@ pub(super) fn infer(node: NodeRef, opset: i64, inputs: &[Option<&Tensor>]) -> Ou
             cast(ctx.input(0)?, to)
         }
         "CastLike" => cast(ctx.input(0)?, ctx.input(1)?.dtype),
+        "Clip" => clip(&ctx)?,
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "Equal" | "Less" | "Greater"
         | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" | "Xor" | "BitShift" | "BitwiseAnd"
         | "BitwiseOr" | "BitwiseXor" | "Max" | "Min" | "Sum" | "Mean" => elementwise(&ctx, op)?,
@@ -375,6 +375,55 @@ fn unary(ctx: &Ctx, op: &str) -> Result<Outputs, String> {
             }
         };
         out.data = computed.map(Rc::new);
+    }
+    Ok(smallvec![out])
+}
+
+/// Clip keeps its input's shape; on known values it is evaluated, since TensorFlow-style
+/// "same" padding computes its pads as `max(0, ...)` written as a Clip.
+fn clip(ctx: &Ctx) -> Result<Outputs, String> {
+    let x = ctx.input(0)?;
+    let mut out = Tensor::new(x.dtype, x.dims.clone());
+    // A bound: `Some(None)` when absent, `None` when present with unknown values. Opset 11
+    // moved the bounds from attributes to inputs.
+    let bound = |index: usize, attr: &str| -> Option<Option<f64>> {
+        if ctx.opset < 11 {
+            return Some(ctx.attrs.float(attr).map(f64::from));
+        }
+        match ctx.opt(index) {
+            None => Some(None),
+            Some(tensor) => match tensor.data.as_deref() {
+                Some(data) if data.len() == 1 => Some(Some(data.get_f64(0))),
+                _ => None,
+            },
+        }
+    };
+    if let (Some(data), Some(low), Some(high)) =
+        (x.data.as_deref(), bound(1, "min"), bound(2, "max"))
+    {
+        // As ONNX defines it: max first, then min, so a lower bound above the upper one
+        // gives the upper one.
+        let clipped = match data {
+            Data::Int(values) => Data::Int(
+                values
+                    .iter()
+                    .map(|&v| {
+                        let v = low.map_or(v, |low| v.max(low as i64));
+                        high.map_or(v, |high| v.min(high as i64))
+                    })
+                    .collect(),
+            ),
+            Data::Float(values) => Data::Float(
+                values
+                    .iter()
+                    .map(|&v| {
+                        let v = low.map_or(v, |low| v.max(low));
+                        high.map_or(v, |high| v.min(high))
+                    })
+                    .collect(),
+            ),
+        };
+        out.data = Some(Rc::new(clipped));
     }
     Ok(smallvec![out])
 }
@@ -1863,6 +1912,48 @@ mod tests {
             outputs: n.outputs,
         };
         infer(node, opset, &inputs).map(|o| o.expect("a supported op"))
+    }
+
+    fn floats(values: &[f64]) -> Tensor {
+        let mut t = Tensor::new(dtype::FLOAT, smallvec![values.len() as u64])
+            .with_data(Data::Float(values.to_vec()));
+        t.is_static = true;
+        t
+    }
+
+    fn float_attr(name: &str, value: f32) -> AttributeProto {
+        AttributeProto {
+            name: Some(Bytes::copy_from_slice(name.as_bytes())),
+            f: Some(value),
+            ..AttributeProto::default()
+        }
+    }
+
+    #[test]
+    fn clip_is_evaluated_on_known_values() {
+        let values = |out: Outputs| out[0].data.as_deref().cloned();
+        // TensorFlow "same" padding of a 3x3 stride-2 conv on 224: max(0, (112 - 1) * 2 + 3
+        // - 224) = 1 total, from inputs (opset 11 on) ...
+        let clip = node("Clip", 2, vec![]);
+        let pads = run(&clip, 13, &[&floats(&[-3.0, 1.0, 2.5]), &floats(&[0.0])]).unwrap();
+        assert_eq!(values(pads), Some(Data::Float(vec![0.0, 1.0, 2.5])));
+        let both = node("Clip", 3, vec![]);
+        let ints_out = run(&both, 13, &[&ints(&[-5, 3, 9]), &ints(&[0]), &ints(&[6])]).unwrap();
+        assert_eq!(values(ints_out), Some(Data::Int(vec![0, 3, 6])));
+        // ... or from attributes before; a lower bound above the upper one gives the upper.
+        let old = node(
+            "Clip",
+            1,
+            vec![float_attr("min", 4.0), float_attr("max", 2.0)],
+        );
+        let out = run(&old, 6, &[&floats(&[1.0, 9.0])]).unwrap();
+        assert_eq!(values(out), Some(Data::Float(vec![2.0, 2.0])));
+        // An unknown bound leaves the values unknown; the shape is known either way.
+        let out = run(&clip, 13, &[&floats(&[1.0]), &activation(&[1])]).unwrap();
+        assert_eq!(
+            (out[0].dims.as_slice(), values(out.clone())),
+            (&[1u64][..], None)
+        );
     }
 
     #[test]

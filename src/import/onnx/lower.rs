@@ -204,6 +204,7 @@ pub(super) fn lower<'m>(model: &'m Model, given: GivenShapes) -> Result<Lowered<
     }
     lowerer.add_outputs()?;
     lowerer.index_users();
+    lowerer.drop_unread_pieces();
     lowerer.fuse_gelu();
     lowerer.fuse_layer_norm();
     lowerer.fuse_silu();
@@ -448,13 +449,6 @@ impl<'m> Lowerer<'m> {
                 self.fates[position] = Fate::Folded;
             }
             Lowering::Map(mapped) => {
-                let Mapped {
-                    node: cg,
-                    inputs,
-                    axis,
-                    constant,
-                    reduces_last_axis,
-                } = *mapped;
                 let name = Some(site.text.name)
                     .filter(|n| !n.is_empty())
                     .or_else(|| {
@@ -462,12 +456,18 @@ impl<'m> Lowerer<'m> {
                         Some(self.index.names[first as usize])
                     })
                     .unwrap_or("");
-                let mut draft = Draft::new(cg.with_name(name), inputs, site.text.op);
-                draft.members = smallvec![position];
-                draft.constant = constant;
-                draft.reduces_last_axis = reduces_last_axis;
-                let draft = self.push(draft);
+                let axis = mapped.axis;
+                let draft = self.draft(site, *mapped, name);
                 for &id in site.outputs.iter().flatten() {
+                    self.acts[id as usize] = Some(Act { draft, axis });
+                }
+                self.fates[position] = Fate::Drafted;
+            }
+            Lowering::PerOutput(pieces) => {
+                for (&id, piece) in site.outputs.iter().zip(pieces) {
+                    let Some(id) = id else { continue };
+                    let axis = piece.axis;
+                    let draft = self.draft(site, piece, self.index.names[id as usize]);
                     self.acts[id as usize] = Some(Act { draft, axis });
                 }
                 self.fates[position] = Fate::Drafted;
@@ -475,6 +475,23 @@ impl<'m> Lowerer<'m> {
         }
         self.store(site, outputs);
         Ok(())
+    }
+
+    /// Drafts the CG node that ONNX node `site` became (or one of them), named `name`.
+    #[inline]
+    fn draft(&mut self, site: Site<'m>, mapped: Mapped, name: &str) -> usize {
+        let Mapped {
+            node,
+            inputs,
+            axis: _,
+            constant,
+            reduces_last_axis,
+        } = mapped;
+        let mut draft = Draft::new(node.with_name(name), inputs, site.text.op);
+        draft.members = smallvec![site.position];
+        draft.constant = constant;
+        draft.reduces_last_axis = reduces_last_axis;
+        self.push(draft)
     }
 
     /// The shapes of node `site`'s outputs, and whether they are static, or why they are
@@ -661,7 +678,7 @@ impl<'m> Lowerer<'m> {
         };
         match op {
             "Identity" | "Dropout" | "Cast" | "CastLike" | "Reshape" | "Flatten" | "Squeeze"
-            | "Unsqueeze" | "Expand"
+            | "Unsqueeze" | "Expand" | "Tile"
                 if first_index == 0 =>
             {
                 Ok(Lowering::Fold {
@@ -811,6 +828,23 @@ impl<'m> Lowerer<'m> {
             }
             "Pad" if first_index == 0 => same(Op::Pad),
             "Slice" if first_index == 0 => same(Op::Slice),
+            // Each piece of a Split is a slice of the input: one node per output, as
+            // exporters that write a `Slice` per piece (torch.export's `unbind`) give.
+            "Split" if first_index == 0 => {
+                let input = self.cg_shape(&first_tensor.dims, first.axis)?;
+                let pieces = outputs
+                    .iter()
+                    .map(|piece| {
+                        let output = self.cg_shape(&piece.dims, first.axis)?;
+                        Ok(Mapped::new(
+                            Node::new(Op::Slice, input, output),
+                            sources.clone(),
+                            first.axis,
+                        ))
+                    })
+                    .collect::<std::result::Result<Vec<_>, String>>()?;
+                Ok(Lowering::PerOutput(pieces))
+            }
             // One index, or a run of consecutive ones, picks a contiguous slab: a slice.
             "Gather" if first_index == 0 && acts.len() == 1 => {
                 let contiguous = self
@@ -1062,6 +1096,16 @@ impl<'m> Lowerer<'m> {
         for (id, draft) in self.drafts.iter().enumerate() {
             for &input in &draft.inputs {
                 self.users[input].push(id);
+            }
+        }
+    }
+
+    /// Removes the pieces of a Split that nothing reads: exporters that write a Slice per
+    /// piece write none for them.
+    fn drop_unread_pieces(&mut self) {
+        for (draft, users) in self.drafts.iter_mut().zip(&self.users) {
+            if draft.node.op == Op::Slice && users.is_empty() && draft.onnx_op == "Split" {
+                draft.alive = false;
             }
         }
     }
@@ -1456,9 +1500,14 @@ impl<'m> Lowerer<'m> {
                 counts.entry(key(position)).or_default().folded += 1;
             }
         }
+        // An ONNX node counts once, even where it became several nodes (a Split's pieces).
+        let mut counted = vec![false; onnx_nodes.len()];
         for draft in self.drafts.iter().filter(|d| d.alive) {
             let unknown = matches!(draft.node.op, Op::Unknown(_));
             for &member in &draft.members {
+                if std::mem::replace(&mut counted[member], true) {
+                    continue;
+                }
                 let entry = counts.entry(key(member)).or_default();
                 if unknown {
                     entry.unknown += 1;
@@ -1543,6 +1592,8 @@ enum Lowering {
         axis: Option<usize>,
     },
     Map(Box<Mapped>),
+    /// One node per output, in output order (a Split's pieces).
+    PerOutput(Vec<Mapped>),
 }
 
 struct Mapped {
@@ -1553,15 +1604,21 @@ struct Mapped {
     reduces_last_axis: bool,
 }
 
-impl Lowering {
-    fn map(node: Node, inputs: DraftIds, axis: usize) -> Lowering {
-        Lowering::Map(Box::new(Mapped {
+impl Mapped {
+    fn new(node: Node, inputs: DraftIds, axis: usize) -> Mapped {
+        Mapped {
             node,
             inputs,
             axis,
             constant: None,
             reduces_last_axis: false,
-        }))
+        }
+    }
+}
+
+impl Lowering {
+    fn map(node: Node, inputs: DraftIds, axis: usize) -> Lowering {
+        Lowering::Map(Box::new(Mapped::new(node, inputs, axis)))
     }
 
     fn with_bias(self, has_bias: bool) -> Lowering {

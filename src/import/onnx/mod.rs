@@ -53,14 +53,16 @@
 //! - Concat → `concat`; MaxPool/AveragePool → `max_pool`/`avg_pool`; GlobalAveragePool, and
 //!   ReduceMean over every axis but batch and channels → `global_avg_pool`; Pad → `pad`;
 //!   Resize/Upsample → `resize`; Transpose → `transpose`; Slice, and Gather of one static
-//!   index or a run of consecutive ones (qkv\[0\], a class token) → `slice`.
+//!   index or a run of consecutive ones (qkv\[0\], a class token) → `slice`; Split → one
+//!   `slice` per output (what exporters that write `unbind` or `chunk` as Slices give).
 //! - Patterns: `x * 0.5 * (1 + erf(x / √2))` → `gelu`; `x * sigmoid(x)` → `silu`;
 //!   `relu6(x + 3) / 6` (or `* (1/6)`) → `hardsigmoid`; `x * hardsigmoid(x)` and
 //!   `x * relu6(x + 3) / 6` → `hardswish` (how Paddle, TensorFlow and PyTorch before opset 14
 //!   write MobileNetV3's activations); the pre-opset-17 LayerNorm decomposition (ReduceMean,
 //!   Sub, Pow, ReduceMean, Add, Sqrt, Div, optional Mul and Add) → `layer_norm`.
 //! - Folded (no node, shapes kept): Identity, Dropout, Cast, Reshape, Flatten, Squeeze,
-//!   Unsqueeze, Expand on activations, and every node that reads only static tensors
+//!   Unsqueeze, Expand and Tile (copies of the data, as `expand` and `repeat` write them) on
+//!   activations, and every node that reads only static tensors
 //!   (initializers, constants, shapes): shape arithmetic and weight preprocessing.
 //! - Anything else → `unknown:OP` (`unknown:domain:OP` outside the default domain), with
 //!   its edges, its first input's and output's shapes, and the dimensions of its first

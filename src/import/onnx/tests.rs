@@ -572,6 +572,24 @@ fn shape_plumbing_disappears_but_shapes_stay() {
 }
 
 #[test]
+fn tiled_activations_fold_like_broadcasts() {
+    // `x.repeat(1, 1, 2, 1)` (Tile) copies the data as Expand does: no node, shapes kept.
+    let model = Model::new(
+        &[1, 4, 3, 3],
+        vec![
+            node("Tile", &["x", "repeats"], &["t"], vec![]),
+            node("Relu", &["t"], &["y"], vec![]),
+        ],
+        vec!["y"],
+    )
+    .with(vec![int64s("repeats", &[1, 1, 2, 1])]);
+    let (g, report) = model.import();
+    assert_eq!(ops(&g), ["input", "relu", "output"]);
+    assert_eq!(g.node(1).unwrap().input, Shape::new(6, 3, 4));
+    assert_eq!(report.ops["Tile"].folded, 1);
+}
+
+#[test]
 fn unknown_ops_keep_edges_and_weights() {
     let mut model = Model::new(
         &[1, 4, 8, 8],
@@ -1030,6 +1048,70 @@ fn slices_and_contiguous_gathers_are_slices() {
         }
     );
     assert_eq!(report.ops["Slice"].mapped, 1);
+}
+
+#[test]
+fn split_pieces_are_the_slices_they_stand_for() {
+    // `a, b = x.split([2, 4], dim=1)` as the legacy exporter writes it (one Split) and as
+    // torch.export writes it (a Slice per piece) give one graph; a piece that nothing reads
+    // leaves no node, as torch.export writes no Slice for it.
+    let split = Model::new(
+        &[1, 6, 8, 8],
+        vec![
+            node(
+                "Split",
+                &["x", "sizes"],
+                &["a", "b"],
+                vec![("axis", A::Int(1))],
+            ),
+            node("Relu", &["a"], &["y"], vec![]),
+            node("Sigmoid", &["b"], &["z"], vec![]),
+        ],
+        vec!["y", "z"],
+    )
+    .with(vec![int64s("sizes", &[2, 4])]);
+    let slices = Model::new(
+        &[1, 6, 8, 8],
+        vec![
+            node("Slice", &["x", "zero", "two", "one"], &["a"], vec![]),
+            node("Slice", &["x", "two", "six", "one"], &["b"], vec![]),
+            node("Relu", &["a"], &["y"], vec![]),
+            node("Sigmoid", &["b"], &["z"], vec![]),
+        ],
+        vec!["y", "z"],
+    )
+    .with(vec![
+        int64s("zero", &[0]),
+        int64s("one", &[1]),
+        int64s("two", &[2]),
+        int64s("six", &[6]),
+    ]);
+    let (from_split, report) = split.import();
+    let (from_slices, _) = slices.import();
+    assert!(crate::graph::is_isomorphic(&from_split, &from_slices));
+    let pieces: Vec<Shape> = from_split
+        .nodes()
+        .filter(|(_, n)| n.op == Op::Slice)
+        .map(|(_, n)| n.output)
+        .collect();
+    assert_eq!(pieces, [Shape::new(8, 8, 2), Shape::new(8, 8, 4)]);
+    assert_eq!(
+        report.ops["Split"],
+        OpCounts {
+            mapped: 1,
+            folded: 0,
+            unknown: 0
+        }
+    );
+    let mut unread = split.clone();
+    unread.nodes[0].output.push("c".into());
+    unread.initializers = vec![int64s("sizes", &[2, 3, 1])];
+    let mut slices = slices;
+    slices.initializers.push(int64s("five", &[5]));
+    slices.nodes[1].input[2] = "five".into();
+    let (from_split, report) = unread.import();
+    assert!(crate::graph::is_isomorphic(&from_split, &slices.import().0));
+    assert_eq!(report.ops["Split"].mapped, 1);
 }
 
 fn limits(max_nodes: usize, max_edges: usize, max_onnx_bytes: u64) -> ImportOptions {
