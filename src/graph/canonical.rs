@@ -51,7 +51,7 @@ use foldhash::{HashMap, HashMapExt};
 use petgraph::algo::is_isomorphic_matching;
 use smallvec::SmallVec;
 
-use super::{Graph, Node, NodeId, Op};
+use super::{Graph, Node, NodeId, Op, Shape};
 use crate::error::{Error, Result};
 
 /// The canonical form of `graph` (see the module documentation for the rules).
@@ -428,9 +428,8 @@ impl<'a> Work<'a> {
             };
             let same_axis = match (&self.nodes[id], &self.nodes[outer]) {
                 (Some(inner), Some(o)) => {
-                    o.op == Op::Concat
-                        && concat_axis(inner).is_some()
-                        && concat_axis(inner) == concat_axis(o)
+                    let axis = concat_axis(inner);
+                    o.op == Op::Concat && axis.is_some() && axis == concat_axis(o)
                 }
                 _ => false,
             };
@@ -441,7 +440,7 @@ impl<'a> Work<'a> {
             let widest = self.preds[outer]
                 .iter()
                 .filter_map(|&p| self.nodes[p].as_ref().map(|n| n.output))
-                .max_by_key(|s| u64::from(s.h) * u64::from(s.w) * u64::from(s.c));
+                .max_by_key(Shape::elements);
             if let (Some(widest), Some(o)) = (widest, self.nodes[outer].as_mut()) {
                 o.to_mut().input = widest;
             }
