@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
+use crate::correction::corrected_scores;
 use crate::pipeline::{
     FamilyCache, StepChoice, head_scores, load_target, train_sources, tune_target,
 };
@@ -185,6 +186,10 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 method: format!("{}, then ranking head", method.name),
                 ..tuned_cell.clone()
             };
+            let mut corrected = Cell {
+                method: format!("{}, then kernel correction", method.name),
+                ..tuned_cell.clone()
+            };
             let mut adapted = Cell {
                 method: format!("{}, adapt instead", method.name),
                 ..tuned_cell.clone()
@@ -263,6 +268,20 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 record(&mut ranked, &head_predictions)?;
                 ranked.shots = shot_labels.len();
                 ranked.steps.push(tuned.steps.clone());
+                // Fine-tuning, then kernel ridge on what the fine-tuned score leaves of the
+                // shots' ranks (`correction.rs`).
+                let (shot_scores, shot_embeddings) = predict(&tuned.network, &tuned.shots, &device);
+                let corrected_scores = corrected_scores(
+                    &shot_embeddings,
+                    &shot_scores,
+                    &shot_labels,
+                    &tuned.test_embeddings,
+                    &test_scores,
+                    tuned.network.members.len(),
+                )?;
+                record(&mut corrected, &corrected_scores)?;
+                corrected.shots = shot_labels.len();
+                corrected.steps.push(tuned.steps.clone());
                 if cross_validated {
                     let predicted: Vec<f64> = if tuned.steps.prefers_ranking_head() {
                         head_predictions
@@ -316,16 +335,19 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
             tuned_cell.seconds = run_started.elapsed().as_secs_f64();
             let (mean, std) = mean_std(&tuned_cell.srcc);
             eprintln!(
-                "   {} on {}: SRCC {mean:.3} ± {std:.3} (then ranking head {:.3}, no fine-tuning \
-                 {:.3}, adapt instead {:.3}, ranking adapt instead {:.3})",
+                "   {} on {}: SRCC {mean:.3} ± {std:.3} (then ranking head {:.3}, then kernel \
+                 correction {:.3}, no fine-tuning {:.3}, adapt instead {:.3}, ranking adapt \
+                 instead {:.3})",
                 method.name,
                 target.family,
                 mean_std(&ranked.srcc).0,
+                mean_std(&corrected.srcc).0,
                 mean_std(&zero_shot.srcc).0,
                 mean_std(&adapted.srcc).0,
                 mean_std(&rank_adapted.srcc).0
             );
             ranked.seconds = tuned_cell.seconds;
+            corrected.seconds = tuned_cell.seconds;
             if cross_validated {
                 eprintln!(
                     "   score or head by CV: {:.3}",
@@ -334,7 +356,14 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 chosen_head.seconds = tuned_cell.seconds;
                 cells.push(chosen_head);
             }
-            cells.extend([ranked, tuned_cell, zero_shot, adapted, rank_adapted]);
+            cells.extend([
+                ranked,
+                corrected,
+                tuned_cell,
+                zero_shot,
+                adapted,
+                rank_adapted,
+            ]);
         }
     }
     let proxies = zero_cost(&config.base.data_dir, &config.targets)?;

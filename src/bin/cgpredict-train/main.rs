@@ -3,6 +3,7 @@
 //! paper's Table 1. Built with `--features train`; the library never links the framework.
 
 mod config;
+mod correction;
 mod data;
 mod eval;
 mod export;
