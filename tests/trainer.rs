@@ -244,6 +244,7 @@ fn the_tiny_evaluation_writes_table_1() {
         "| GNN-fine-tune (ours) |",
         "| CL-fine-tune, no fine-tuning (ours) |",
         "| CL-fine-tune, then ranking head (ours) |",
+        "| GNN-fine-tune, then kernel correction (ours) |",
         "| GNN-fine-tune, score or head by CV (ours) |",
         "| GNN-fine-tune, adapt instead (ours) |",
         "| CL-fine-tune, ranking adapt instead (ours) |",
@@ -256,9 +257,10 @@ fn the_tiny_evaluation_writes_table_1() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval.json")).unwrap()).unwrap();
     let results = report["results"].as_array().unwrap();
-    // 2 targets x 2 methods x (score or head by cross-validation, then a ranking head,
-    // fine-tuned, not fine-tuned, adapted instead, ranking head instead), 2 seeds each.
-    assert_eq!(results.len(), 24);
+    // 2 targets x 2 methods x (score or head by cross-validation, then a ranking head, then a
+    // kernel correction, fine-tuned, not fine-tuned, adapted instead, ranking head instead),
+    // 2 seeds each.
+    assert_eq!(results.len(), 28);
     for result in results {
         assert_eq!(result["srcc"].as_array().unwrap().len(), 2);
     }
