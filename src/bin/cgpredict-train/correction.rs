@@ -12,15 +12,10 @@
 use cgpredict::metrics::average_ranks;
 use nalgebra::{DMatrix, DVector};
 
+use crate::data::mean_std;
+
 /// Ridge added to the kernel matrix, relative to its unit diagonal.
 const NOISE_RATIO: f64 = 1.0;
-
-fn standardize(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    (mean, std)
-}
 
 /// Scores of `test` graphs corrected by the shots: `shot_embeddings` and `test_embeddings`
 /// are row-major with `members` parts side by side per row, the scores those of the same
@@ -51,13 +46,13 @@ pub fn corrected_scores(
         ));
     }
     let ranks = average_ranks(labels);
-    let (rank_mean, rank_std) = standardize(&ranks);
+    let (rank_mean, rank_std) = mean_std(&ranks);
     if rank_std == 0.0 {
         return Err("kernel correction: all shot labels are equal".into());
     }
     let y: Vec<f64> = ranks.iter().map(|r| (r - rank_mean) / rank_std).collect();
     let widened: Vec<f64> = shot_scores.iter().map(|&s| f64::from(s)).collect();
-    let (score_mean, score_std) = standardize(&widened);
+    let (score_mean, score_std) = mean_std(&widened);
     let score_scale = if score_std > 0.0 { score_std } else { 1.0 };
     let unit = |s: f64| (s - score_mean) / score_scale;
     let shot_units: Vec<f64> = widened.iter().map(|&s| unit(s)).collect();
@@ -78,7 +73,7 @@ pub fn corrected_scores(
         let (centers, scales): (Vec<f64>, Vec<f64>) = (0..member_width)
             .map(|col| {
                 let column: Vec<f64> = (0..n).map(|row| part(shot_embeddings, row, col)).collect();
-                let (mean, std) = standardize(&column);
+                let (mean, std) = mean_std(&column);
                 (mean, if std > 1e-9 { std } else { 1.0 })
             })
             .unzip();

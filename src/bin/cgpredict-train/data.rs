@@ -194,14 +194,20 @@ pub struct Standardization {
     pub std: f64,
 }
 
+/// Mean and (population) standard deviation of `values`; both 0 when it is empty.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    (mean, variance.sqrt())
+}
+
 impl Standardization {
     pub fn of(labels: &[f64]) -> Standardization {
-        let n = labels.len().max(1) as f64;
-        let mean = labels.iter().sum::<f64>() / n;
-        let variance = labels.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let (mean, std) = mean_std(labels);
         Standardization {
             mean,
-            std: variance.sqrt().max(1e-6),
+            std: std.max(1e-6),
         }
     }
 

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::config::{FinetuneConfig, TrainConfig};
 use crate::correction::corrected_scores;
+use crate::data::mean_std;
 use crate::pipeline::{
     FamilyCache, StepChoice, head_scores, load_target, train_sources, tune_target,
 };
@@ -90,13 +91,6 @@ struct Cell {
 
 fn widen(values: &[f32]) -> Vec<f64> {
     values.iter().map(|&v| f64::from(v)).collect()
-}
-
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, variance.sqrt())
 }
 
 impl EvalConfig {
