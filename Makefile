@@ -13,7 +13,7 @@ PROFILE_DIR = target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
 # Where test-bindings stages its install and builds the C++ and Go programs.
 BINDINGS_DIR = $(CURDIR)/target/bindings
 
-.PHONY: all build test test-bindings lint header install train-default eval sanitize tsan fuzz harden
+.PHONY: all build test test-bindings lint header install train-default eval eval-parallel sanitize tsan fuzz harden
 
 all: build
 
@@ -68,6 +68,18 @@ train-default:
 eval:
 	$(CARGO) build --release --features train --bin cgpredict-train
 	target/release/cgpredict-train eval --config configs/eval.json --out-dir docs/eval
+
+# The same with one process per target, as many at once as `make -jN` allows (each uses
+# about one core): every target saves its results under docs/eval/targets/, then one run
+# gathers them into the table and plots (README: Table 1).
+EVAL_TARGETS = nb301 zoo ofa_mbv3 nb101 nb201
+eval-parallel:
+	$(CARGO) build --release --features train --bin cgpredict-train
+	$(MAKE) $(addprefix eval-only-,$(EVAL_TARGETS))
+	target/release/cgpredict-train eval --config configs/eval.json --out-dir docs/eval
+
+eval-only-%:
+	target/release/cgpredict-train eval --config configs/eval.json --out-dir docs/eval --only $*
 
 # Hardening checks, too slow for `make test` and needing a nightly toolchain (see SECURITY.md
 # and the README's "Hardening"). `make harden` runs all three.

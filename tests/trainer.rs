@@ -223,21 +223,71 @@ fn a_target_among_the_sources_is_refused() {
     }
 }
 
-#[test]
-fn the_tiny_evaluation_writes_table_1() {
-    let dir = out_dir("trainer-eval-tiny");
-    let output = train(&[
+/// `cgpredict-train eval` on the tiny config into `dir`, with `extra` arguments; its stderr.
+fn eval_tiny(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
         "eval",
         "--config",
         "configs/eval-tiny.json",
         "--out-dir",
         dir.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(extra);
+    let output = train(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn targets_run_apart_are_gathered_into_the_table_of_one_run() {
+    let whole = out_dir("trainer-eval-whole");
+    eval_tiny(&whole, &[]);
+    let apart = out_dir("trainer-eval-apart");
+    eval_tiny(&apart, &["--only", "nb301"]);
+    eval_tiny(&apart, &["--only", "zoo"]);
+    assert!(!apart.join("table.md").exists());
+    assert!(apart.join("scatter_zoo_GNN-fine-tune.png").exists());
+    let gathered = eval_tiny(&apart, &[]);
+    assert_eq!(gathered.matches("reusing").count(), 2, "{gathered}");
+    let table = |dir: &Path| std::fs::read_to_string(dir.join("table.md")).unwrap();
+    assert_eq!(table(&apart), table(&whole));
+    // A record of other settings is not reused: the target runs again, to the same table.
+    let record = apart.join("targets/zoo.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    saved["key"]["seeds"] = 3.into();
+    std::fs::write(&record, saved.to_string()).unwrap();
+    let rerun = eval_tiny(&apart, &[]);
+    assert_eq!(rerun.matches("reusing").count(), 1, "{rerun}");
     assert!(
-        output.status.success(),
+        rerun.contains("from another config or trainer build"),
+        "{rerun}"
+    );
+    assert_eq!(table(&apart), table(&whole));
+    // A target the config does not have is refused by name.
+    let output = train(&[
+        "eval",
+        "--config",
+        "configs/eval-tiny.json",
+        "--out-dir",
+        apart.to_str().unwrap(),
+        "--only",
+        "nb101",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--only nb101: not a target of configs/eval-tiny.json"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn the_tiny_evaluation_writes_table_1() {
+    let dir = out_dir("trainer-eval-tiny");
+    eval_tiny(&dir, &[]);
     let table = std::fs::read_to_string(dir.join("table.md")).unwrap();
     for row in [
         "| CL-fine-tune (ours) |",

@@ -75,7 +75,7 @@ const PAPER_FAMILIES: [&str; 3] = ["nb101", "nb201", "nb301"];
 type ProxyTable = BTreeMap<String, BTreeMap<String, (f64, usize)>>;
 
 /// Results of one method on one target over the seeds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cell {
     method: String,
     family: String,
@@ -85,8 +85,64 @@ struct Cell {
     test_graphs: usize,
     seconds: f64,
     /// The fine-tuning steps of each seed, with the cross-validation that chose them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     steps: Vec<StepChoice>,
+}
+
+/// One target's results as saved under `OUT_DIR/targets/`, with what they depend on.
+#[derive(Debug, Serialize, Deserialize)]
+struct TargetRecord {
+    key: serde_json::Value,
+    cells: Vec<Cell>,
+}
+
+/// What one target's results depend on: the evaluation's settings for that target (not the
+/// other targets) and the trainer that ran them, so that a record is reused only where a
+/// rerun would reproduce it (the evaluation is deterministic).
+fn target_key(config: &EvalConfig, target: &EvalTarget, build: &str) -> serde_json::Value {
+    json!({
+        "base": config.base,
+        "methods": config.methods,
+        "seeds": config.seeds,
+        "target": target,
+        "build": build,
+    })
+}
+
+/// The trainer executable's identity: the FNV-1a hash of its bytes, which change with any
+/// change to the code that can change a result.
+fn build_id() -> Result<String, String> {
+    let path = std::env::current_exe()
+        .map_err(|error| format!("finding the trainer's executable: {error}"))?;
+    let bytes =
+        std::fs::read(&path).map_err(|error| format!("reading {}: {error}", path.display()))?;
+    Ok(format!("{:016x}", fnv1a(&bytes)))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The saved cells at `path` if it holds a record of `key`; `None` when there is no record,
+/// and when the record is stale or unreadable (said on stderr: the target is rerun).
+fn reusable_cells(path: &Path, key: &serde_json::Value) -> Option<Vec<Cell>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str::<TargetRecord>(&text) {
+        Ok(record) if &record.key == key => Some(record.cells),
+        Ok(_) => {
+            eprintln!(
+                "   {}: from another config or trainer build; rerunning",
+                path.display()
+            );
+            None
+        }
+        Err(error) => {
+            eprintln!("   {}: unreadable ({error}); rerunning", path.display());
+            None
+        }
+    }
 }
 
 fn widen(values: &[f32]) -> Vec<f64> {
@@ -138,15 +194,40 @@ impl EvalConfig {
     }
 }
 
-pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
+pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(), String> {
     let started = Instant::now();
     let config = EvalConfig::read(config_path)?;
-    std::fs::create_dir_all(out_dir)
-        .map_err(|error| format!("creating {}: {error}", out_dir.display()))?;
+    let families: Vec<String> = config.targets.iter().map(|t| t.family.clone()).collect();
+    if let Some(unknown) = only.iter().find(|family| !families.contains(family)) {
+        return Err(format!(
+            "--only {unknown}: not a target of {} (its targets: {})",
+            config_path.display(),
+            families.join(", ")
+        ));
+    }
+    let records_dir = out_dir.join("targets");
+    std::fs::create_dir_all(&records_dir)
+        .map_err(|error| format!("creating {}: {error}", records_dir.display()))?;
+    let build = build_id()?;
     let device = Device::flex().autodiff();
     let mut cache = FamilyCache::default();
     let mut cells = Vec::new();
     for target in &config.targets {
+        if !only.is_empty() && !only.contains(&target.family) {
+            continue;
+        }
+        let key = target_key(&config, target, &build);
+        let record_path = records_dir.join(format!("{}.json", target.family));
+        if let Some(saved) = reusable_cells(&record_path, &key) {
+            eprintln!(
+                "== {}: reusing {} (same config and trainer build)",
+                target.family,
+                record_path.display()
+            );
+            cells.extend(saved);
+            continue;
+        }
+        let mut target_cells = Vec::new();
         for method in &config.methods {
             let run_started = Instant::now();
             let train_config = config.train_config(target, method);
@@ -348,9 +429,9 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                     mean_std(&chosen_head.srcc).0
                 );
                 chosen_head.seconds = tuned_cell.seconds;
-                cells.push(chosen_head);
+                target_cells.push(chosen_head);
             }
-            cells.extend([
+            target_cells.extend([
                 ranked,
                 corrected,
                 tuned_cell,
@@ -359,9 +440,24 @@ pub fn run_eval(config_path: &Path, out_dir: &Path) -> Result<(), String> {
                 rank_adapted,
             ]);
         }
+        let record = TargetRecord {
+            key,
+            cells: target_cells,
+        };
+        write(
+            &record_path,
+            &serde_json::to_string_pretty(&record).expect("JSON"),
+        )?;
+        cells.extend(record.cells);
+    }
+    if !only.is_empty() {
+        eprintln!(
+            "saved under {}; a run without --only reuses them and writes the table",
+            records_dir.display()
+        );
+        return Ok(());
     }
     let proxies = zero_cost(&config.base.data_dir, &config.targets)?;
-    let families: Vec<String> = config.targets.iter().map(|t| t.family.clone()).collect();
     let table = markdown(&cells, &proxies, &families, config_path);
     let seconds = started.elapsed().as_secs_f64();
     write(&out_dir.join("table.md"), &table)?;

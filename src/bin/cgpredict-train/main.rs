@@ -52,9 +52,14 @@ enum Command {
         /// A JSON evaluation config (see configs/eval.json).
         #[arg(long)]
         config: PathBuf,
-        /// Where table.md, eval.json and the plots go.
+        /// Where table.md, eval.json and the plots go; each target's results are saved under
+        /// OUT_DIR/targets/ and reused by later runs of the same config and trainer build.
         #[arg(long)]
         out_dir: PathBuf,
+        /// Runs only this target (repeatable) and writes no table: targets run as separate
+        /// processes side by side, then a run without --only gathers them.
+        #[arg(long, value_name = "FAMILY")]
+        only: Vec<String>,
     },
 }
 
@@ -66,7 +71,11 @@ fn main() -> ExitCode {
             model,
             check_file,
         } => train_command(&config, &out_dir, model, check_file),
-        Command::Eval { config, out_dir } => eval::run_eval(&config, &out_dir),
+        Command::Eval {
+            config,
+            out_dir,
+            only,
+        } => eval::run_eval(&config, &out_dir, &only),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

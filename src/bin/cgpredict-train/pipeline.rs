@@ -12,7 +12,7 @@ use cgpredict::runtime::{Device as RuntimeDevice, Predictor, PredictorOptions};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{CrossValidation, FinetuneConfig, TrainConfig};
@@ -358,7 +358,7 @@ pub fn cv_folds(shots: &[&Sample], folds: usize, rng: &mut ChaCha8Rng) -> Vec<Ve
 }
 
 /// How one step count ranked the shots in cross-validation.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Candidate {
     pub steps: usize,
     /// SRCC of the fine-tuned score on the held-out folds.
@@ -368,7 +368,7 @@ pub struct Candidate {
 }
 
 /// The fine-tuning steps chosen by cross-validation, with every candidate's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepChoice {
     pub steps: usize,
     pub candidates: Vec<Candidate>,
