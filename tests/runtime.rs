@@ -516,23 +516,27 @@ fn adaptation_of_an_ensemble_averages_a_head_per_member() {
     let adapted = predictor.predict(&refs).unwrap();
 
     use cgpredict::runtime::adapt::fit_ranking_head;
+    // Each member's head reads its part of the embedding, the score, log MACs and log params.
+    let scales = Batch::of_canonical(&refs).log_scales();
     let part = |member: usize, range: std::ops::Range<usize>| -> Vec<f32> {
         embeddings
             .chunks_exact(dim)
             .zip(&scores)
+            .zip(&scales)
             .skip(range.start)
             .take(range.len())
-            .flat_map(|(row, &score)| {
+            .flat_map(|((row, &score), scale)| {
                 row[member * half..(member + 1) * half]
                     .iter()
                     .copied()
                     .chain([score])
+                    .chain(*scale)
             })
             .collect()
     };
     let shot_labels: Vec<f64> = labels[..40].iter().map(|&y| f64::from(y)).collect();
     let heads = [0, 1]
-        .map(|member| fit_ranking_head(&part(member, 0..40), half + 1, &shot_labels).unwrap());
+        .map(|member| fit_ranking_head(&part(member, 0..40), half + 3, &shot_labels).unwrap());
     let expected: Vec<f32> = heads[0]
         .predict(&part(0, 0..300))
         .iter()
@@ -545,12 +549,8 @@ fn adaptation_of_an_ensemble_averages_a_head_per_member() {
             "{got} vs {want}"
         );
     }
-    let (first, second) = (
-        spearman(&heads[0].predict(&part(0, 100..300)), &labels[100..]),
-        spearman(&heads[1].predict(&part(1, 100..300)), &labels[100..]),
-    );
-    assert!(
-        first > 0.9 && first > second,
-        "first half {first:.3}, second {second:.3}"
-    );
+    // The member whose part carries the labels ranks held-out graphs by them. (The other's
+    // head ranks them too here: log MACs and log params of these graphs follow the labels.)
+    let first = spearman(&heads[0].predict(&part(0, 100..300)), &labels[100..]);
+    assert!(first > 0.9, "first half {first:.3}");
 }

@@ -47,6 +47,10 @@ pub const NODE_FEATURES: usize = KNOWN_OPS.len() + 1 + 6 + 6 + 2 + 4 + 2;
 /// Features per graph: parameters, MACs, nodes, edges, depth, input H, output C.
 pub const GRAPH_FEATURES: usize = 7;
 
+/// The divisors of `log2(1 + parameters)` and `log2(1 + MACs)`, the first two graph features.
+const PARAMS_SCALE: f32 = 32.0;
+const MACS_SCALE: f32 = 40.0;
+
 /// The op vocabulary of this schema, in one-hot order, ending with `unknown`; model files
 /// store it so that a model trained on another vocabulary is refused.
 pub fn op_vocabulary() -> Vec<&'static str> {
@@ -135,8 +139,8 @@ fn whole_graph_features<N: Borrow<Node>>(
         .last()
         .map_or(0, |node| node.output.c);
     [
-        log_size(params, 32.0),
-        log_size(macs, 40.0),
+        log_size(params, PARAMS_SCALE),
+        log_size(macs, MACS_SCALE),
         log_size(nodes().count() as u64, 16.0),
         log_size(edges as u64, 16.0),
         log_size(longest_path, 12.0),
@@ -259,6 +263,15 @@ impl Batch {
         self.edge_index.extend(targets);
     }
 
+    /// `[log2(1 + MACs), log2(1 + parameters)]` of each graph, read back from its whole-graph
+    /// features: the scale of a network, which few-shot heads fit beside the embedding.
+    pub fn log_scales(&self) -> Vec<[f32; 2]> {
+        self.graph_features
+            .chunks_exact(GRAPH_FEATURES)
+            .map(|row| [row[1] * MACS_SCALE, row[0] * PARAMS_SCALE])
+            .collect()
+    }
+
     pub fn num_nodes(&self) -> usize {
         self.graph_index.len()
     }
@@ -301,6 +314,22 @@ mod tests {
         expect(f[one_hot + 18], 4641f64.log2() / 24.0);
         expect(f[one_hot + 19], 1_179_649f64.log2() / 32.0);
         assert_eq!(one_hot + 20, NODE_FEATURES);
+    }
+
+    #[test]
+    fn log_scales_read_back_the_graphs_macs_and_parameters() {
+        // The conv node of `a_conv_node_by_hand`: 4,640 parameters, 1,179,648 MACs.
+        let mut g = Graph::new();
+        g.add_node(
+            Node::new(Op::Conv, Shape::new(32, 32, 16), Shape::new(16, 16, 32))
+                .with_kernel(3, 3)
+                .with_stride(2, 2)
+                .with_bias(true),
+        )
+        .unwrap();
+        let [log_macs, log_params] = Batch::new([&g]).log_scales()[0];
+        assert!((f64::from(log_macs) - 1_179_649f64.log2()).abs() < 1e-4);
+        assert!((f64::from(log_params) - 4641f64.log2()).abs() < 1e-4);
     }
 
     #[test]

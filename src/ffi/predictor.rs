@@ -255,9 +255,11 @@ pub unsafe extern "C" fn cgp_embed(
     })
 }
 
-/// Fits a new head on the model's embeddings of `n` labeled graphs (closed-form ridge
-/// regression; labels in any scale, higher = better; at least 2 that differ), which
-/// `cgp_predict` uses from then on. On failure the predictor keeps its previous head.
+/// Fits a new head on the model's embeddings and the log MACs and log params of `n` labeled
+/// graphs (closed-form ridge regression; labels in any scale, higher = better; at least 2
+/// that differ), which `cgp_predict` uses from then on. From 5 labels on, least squares on
+/// log MACs and log params alone is kept instead when leave-one-out on the labels ranks them
+/// better with it. On failure the predictor keeps its previous head.
 ///
 /// # Safety
 /// `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
@@ -273,13 +275,15 @@ pub unsafe extern "C" fn cgp_predictor_adapt(
     unsafe { fit_head(p, graphs, labels, n, Predictor::adapt) }
 }
 
-/// Fits a head for ranking on the model's embeddings and its own scores of `n` labeled
-/// graphs, against the ranks of `labels` (any scale, higher = better; at least 2 that
-/// differ), which `cgp_predict` uses from then on; its scores are in rank units. Only the
-/// order of the labels counts, so a few broken networks among them cannot dominate the fit,
-/// and the model's score keeps what it knew: what a search that only orders candidates wants
-/// (the search of `cgpredict search` fits this head). Replaces any earlier head; on failure
-/// the predictor keeps its previous head.
+/// Fits a head for ranking on the model's embeddings, its own scores and the log MACs and
+/// log params of `n` labeled graphs, against the ranks of `labels` (any scale, higher =
+/// better; at least 2 that differ), which `cgp_predict` uses from then on; its scores are in
+/// rank units. Only the order of the labels counts, so a few broken networks among them
+/// cannot dominate the fit, and the model's score keeps what it knew: what a search that only
+/// orders candidates wants (the search of `cgpredict search` fits this head). From 5 labels
+/// on, least squares on log MACs and log params alone is kept instead when leave-one-out on
+/// the labels ranks them better with it. Replaces any earlier head; on failure the predictor
+/// keeps its previous head.
 ///
 /// # Safety
 /// `p` is valid and not used by another thread during the call; `graphs` holds `n` valid

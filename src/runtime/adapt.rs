@@ -1,17 +1,34 @@
-//! Few-shot adaptation: a ridge-regression head fitted on a model's embeddings.
+//! Few-shot adaptation: a ridge-regression head fitted on a model's embeddings, or the plain
+//! least-squares fit on a network's scale when the labels say that the model's head does not
+//! rank better.
 //!
-//! Labels are standardized (mean 0, standard deviation 1) and embeddings centered before the
+//! Labels are standardized (mean 0, standard deviation 1) and inputs centered before the
 //! fit, so one ridge strength suits any label scale; the head answers in the labels' units.
 //! The penalty is `RIDGE_ALPHA` times the mean eigenvalue of the centered Gram matrix
 //! (its trace over `D`), which keeps the solve well conditioned when the shots are fewer than
 //! the embedding's dimensions or the embedding is rank-deficient.
+//!
+//! A head's input row ([`head_rows`]) is a graph's embedding, the model's score, then
+//! `log2(1 + MACs)` and `log2(1 + parameters)`. [`Head::fit`] fits two candidates on it: the
+//! model's head (embedding and scale, plus the score when ranking) and the **scale fit**, least
+//! squares on (log MACs, log params) alone, what a user gets for free. It keeps the one whose
+//! leave-one-out predictions rank the given labels better (closed form, below), so that a few
+//! labels of a family the model transfers poorly to cannot make adaptation worse than that fit.
 
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{Error, Result};
+use crate::metrics::{average_ranks, spearman};
 
 /// Relative ridge strength (see the module documentation).
 pub const RIDGE_ALPHA: f64 = 1e-3;
+
+/// Columns of a head row after the embedding: the model's score, log2 MACs, log2 params.
+pub const ROW_EXTRA: usize = 3;
+
+/// Fewest labels for which [`Head::fit`] chooses by leave-one-out; with fewer, one left-out
+/// label decides the choice, so the model's head is kept.
+pub const MIN_LABELS_TO_CHOOSE: usize = 5;
 
 /// A linear head over embeddings: `mean + scale * (x - center) . weights`.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,60 +43,8 @@ impl RidgeHead {
     /// Fits the head on `labels.len()` embeddings of width `dim`, row-major in `embeddings`.
     /// Needs at least two labels that differ, all finite.
     pub fn fit(embeddings: &[f32], dim: usize, labels: &[f32]) -> Result<RidgeHead> {
-        let n = labels.len();
-        if n < 2 {
-            return Err(Error::invalid(format!(
-                "adaptation needs at least 2 labeled graphs, got {n}"
-            )));
-        }
-        if embeddings.len() != n * dim {
-            return Err(Error::invalid(format!(
-                "{} embedding values for {n} graphs of width {dim}",
-                embeddings.len()
-            )));
-        }
-        check_finite(labels.iter().map(|&label| f64::from(label)))?;
-        if let Some(i) = embeddings.iter().position(|value| !value.is_finite()) {
-            return Err(Error::invalid(format!(
-                "the model's embedding of graph {} has a non-finite value ({})",
-                i / dim.max(1),
-                embeddings[i]
-            )));
-        }
-        let mean = labels.iter().map(|&y| f64::from(y)).sum::<f64>() / n as f64;
-        let variance = labels
-            .iter()
-            .map(|&y| (f64::from(y) - mean).powi(2))
-            .sum::<f64>()
-            / n as f64;
-        let scale = variance.sqrt();
-        if scale == 0.0 {
-            return Err(Error::invalid(format!(
-                "all {n} labels are equal ({mean}); adaptation needs labels that differ"
-            )));
-        }
-        let x = DMatrix::from_fn(n, dim, |row, col| f64::from(embeddings[row * dim + col]));
-        let center: Vec<f64> = (0..dim).map(|col| x.column(col).mean()).collect();
-        let centered = DMatrix::from_fn(n, dim, |row, col| x[(row, col)] - center[col]);
-        let y = DVector::from_iterator(n, labels.iter().map(|&y| (f64::from(y) - mean) / scale));
-        let mut gram = centered.transpose() * &centered;
-        let penalty = RIDGE_ALPHA * gram.trace() / dim.max(1) as f64;
-        // A constant embedding leaves nothing to fit; a tiny floor keeps the solve defined.
-        let penalty = if penalty > 0.0 { penalty } else { RIDGE_ALPHA };
-        for i in 0..dim {
-            gram[(i, i)] += penalty;
-        }
-        let rhs = centered.transpose() * y;
-        let weights = gram
-            .cholesky()
-            .ok_or_else(|| Error::invalid("the ridge system is not positive definite"))?
-            .solve(&rhs);
-        Ok(RidgeHead {
-            center,
-            weights: weights.iter().copied().collect(),
-            mean,
-            scale,
-        })
+        let labels: Vec<f64> = labels.iter().map(|&y| f64::from(y)).collect();
+        Ok(fit_with_leave_one_out(embeddings, dim, &labels)?.0)
     }
 
     /// The head's score for each row of `embeddings` (width = the fitted width).
@@ -99,57 +64,162 @@ impl RidgeHead {
     }
 }
 
-/// Rows of a ranking head's input: each graph's embedding (width `dim`) followed by the
-/// model's own score for it.
-pub fn rows_with_scores(embeddings: &[f32], scores: &[f32], dim: usize) -> Vec<f32> {
+/// [`RidgeHead::fit`], with each label's leave-one-out prediction (in standardized units)
+/// from the hat matrix: for ridge with an unpenalized intercept,
+/// `loo_i = y_i - (y_i - fitted_i) / (1 - h_ii)`, `h_ii = 1/n + x_i (X'X + pI)^-1 x_i'` on
+/// centered rows, exact for the penalty `p` of the whole fit, so no refit per label.
+fn fit_with_leave_one_out(
+    embeddings: &[f32],
+    dim: usize,
+    labels: &[f64],
+) -> Result<(RidgeHead, Vec<f64>)> {
+    let n = labels.len();
+    if n < 2 {
+        return Err(Error::invalid(format!(
+            "adaptation needs at least 2 labeled graphs, got {n}"
+        )));
+    }
+    if embeddings.len() != n * dim {
+        return Err(Error::invalid(format!(
+            "{} embedding values for {n} graphs of width {dim}",
+            embeddings.len()
+        )));
+    }
+    check_finite(labels.iter().copied())?;
+    if let Some(i) = embeddings.iter().position(|value| !value.is_finite()) {
+        return Err(Error::invalid(format!(
+            "the model's embedding of graph {} has a non-finite value ({})",
+            i / dim.max(1),
+            embeddings[i]
+        )));
+    }
+    let mean = labels.iter().sum::<f64>() / n as f64;
+    let variance = labels.iter().map(|&y| (y - mean).powi(2)).sum::<f64>() / n as f64;
+    let scale = variance.sqrt();
+    if scale == 0.0 {
+        return Err(Error::invalid(format!(
+            "all {n} labels are equal ({mean}); adaptation needs labels that differ"
+        )));
+    }
+    let x = DMatrix::from_fn(n, dim, |row, col| f64::from(embeddings[row * dim + col]));
+    let center: Vec<f64> = (0..dim).map(|col| x.column(col).mean()).collect();
+    let centered = DMatrix::from_fn(n, dim, |row, col| x[(row, col)] - center[col]);
+    let y = DVector::from_iterator(n, labels.iter().map(|&y| (y - mean) / scale));
+    let mut gram = centered.transpose() * &centered;
+    let penalty = RIDGE_ALPHA * gram.trace() / dim.max(1) as f64;
+    // A constant embedding leaves nothing to fit; a tiny floor keeps the solve defined.
+    let penalty = if penalty > 0.0 { penalty } else { RIDGE_ALPHA };
+    for i in 0..dim {
+        gram[(i, i)] += penalty;
+    }
+    let cholesky = gram
+        .cholesky()
+        .ok_or_else(|| Error::invalid("the ridge system is not positive definite"))?;
+    // (X'X + pI)^-1 X': its columns give both the weights and the leverages.
+    let solved = cholesky.solve(&centered.transpose());
+    let weights = &solved * &y;
+    let fitted = &centered * &weights;
+    let leave_one_out = (0..n)
+        .map(|i| {
+            let leverage = 1.0 / n as f64 + centered.row(i).dot(&solved.column(i).transpose());
+            let residual = y[i] - fitted[i];
+            y[i] - residual / (1.0 - leverage).max(1e-9)
+        })
+        .collect();
+    let head = RidgeHead {
+        center,
+        weights: weights.iter().copied().collect(),
+        mean,
+        scale,
+    };
+    Ok((head, leave_one_out))
+}
+
+/// Rows of a head's input: each graph's embedding (width `dim`), the model's score for it,
+/// then its `[log2(1 + MACs), log2(1 + parameters)]` (`Batch::log_scales`).
+pub fn head_rows(embeddings: &[f32], scores: &[f32], scales: &[[f32; 2]], dim: usize) -> Vec<f32> {
     embeddings
         .chunks_exact(dim.max(1))
         .zip(scores)
-        .flat_map(|(embedding, &score)| embedding.iter().copied().chain([score]))
+        .zip(scales)
+        .flat_map(|((embedding, &score), scale)| {
+            embedding.iter().copied().chain([score]).chain(*scale)
+        })
         .collect()
 }
 
 /// A head for ranking: fitted to the **ranks** of `labels` (average ranks for ties) on rows of
-/// width `width` ([`rows_with_scores`]). What a search or a ranking evaluation wants: only
-/// the order counts, so a few outliers (broken networks at chance accuracy) cannot dominate
-/// the squared error, and the model's own score as an input keeps what the model knew where
-/// a few labels say nothing. Its predictions are in rank units, not in the labels' units.
+/// width `width`. What a search or a ranking evaluation wants: only the order counts, so a
+/// few outliers (broken networks at chance accuracy) cannot dominate the squared error. Its
+/// predictions are in rank units, not in the labels' units.
 pub fn fit_ranking_head(rows: &[f32], width: usize, labels: &[f64]) -> Result<RidgeHead> {
-    // Ranking would place a NaN silently; refuse it as the fit on the labels themselves does.
-    check_finite(labels.iter().copied())?;
-    let ranks: Vec<f32> = crate::metrics::average_ranks(labels)
-        .into_iter()
-        .map(|rank| rank as f32)
-        .collect();
-    RidgeHead::fit(rows, width, &ranks)
+    Ok(fit_part(rows, width, labels, HeadTarget::Ranks)?.0)
+}
+
+/// A ridge head on `rows` of width `width` against the labels or their ranks, with its
+/// leave-one-out predictions.
+fn fit_part(
+    rows: &[f32],
+    width: usize,
+    labels: &[f64],
+    target: HeadTarget,
+) -> Result<(RidgeHead, Vec<f64>)> {
+    match target {
+        HeadTarget::Labels => fit_with_leave_one_out(rows, width, labels),
+        HeadTarget::Ranks => {
+            // Ranking would place a NaN silently; refuse it as the fit on the labels does.
+            check_finite(labels.iter().copied())?;
+            fit_with_leave_one_out(rows, width, &average_ranks(labels))
+        }
+    }
 }
 
 /// What an adapted [`Head`] learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeadTarget {
-    /// The labels as they are, from the embedding alone (`Predictor::adapt`).
+    /// The labels as they are, from the embedding and the scale (`Predictor::adapt`).
     Labels,
-    /// The labels' ranks, from the embedding and the model's score ([`fit_ranking_head`];
-    /// `Predictor::adapt_ranking` and the search's scorer).
+    /// The labels' ranks, from the embedding, the model's score and the scale
+    /// (`Predictor::adapt_ranking` and the search's scorer).
     Ranks,
 }
 
-/// A head over a model's rows ([`rows_with_scores`]) that respects an ensemble model file
-/// (`cgpredict.members` = M, its embedding M members' embeddings side by side): one
-/// [`RidgeHead`] per member, on that member's part of the embedding (and the model's score,
-/// for [`HeadTarget::Ranks`]), their predictions averaged. One ridge over all parts at once
-/// would fit M times as many weights from the same 40-50 labels; per member, each head is as
-/// well posed as a single model's, and averaging them keeps the ensemble's benefit. With one
-/// member it is exactly [`RidgeHead::fit`] or [`fit_ranking_head`].
+/// Which candidate a [`Head`] kept.
+#[derive(Debug, Clone, PartialEq)]
+enum Choice {
+    /// One [`RidgeHead`] per member, on its part of the embedding, the score (for ranks) and
+    /// the scale; their predictions averaged.
+    Model(Vec<RidgeHead>),
+    /// Least squares on (log MACs, log params) alone.
+    Scale(RidgeHead),
+}
+
+/// A head over a model's rows ([`head_rows`]) that respects an ensemble model file
+/// (`cgpredict.members` = M, its embedding M members' embeddings side by side): the model's
+/// candidate fits one [`RidgeHead`] per member, on that member's part of the embedding (with
+/// the scale, and the model's score for [`HeadTarget::Ranks`]), and averages them. One ridge
+/// over all parts at once would fit M times as many weights from the same 40-50 labels; per
+/// member, each head is as well posed as a single model's. Against it stands the scale fit;
+/// the one whose leave-one-out predictions rank the labels better is kept (see the module
+/// documentation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     target: HeadTarget,
     embedding_dim: usize,
-    member_heads: Vec<RidgeHead>,
+    choice: Choice,
+    leave_one_out: LeaveOneOut,
+}
+
+/// Leave-one-out SRCC of each candidate on the labels a [`Head`] was fitted to (`None` below
+/// [`MIN_LABELS_TO_CHOOSE`] labels, or for predictions that are all equal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeaveOneOut {
+    pub model: Option<f64>,
+    pub scale: Option<f64>,
 }
 
 impl Head {
-    /// Fits on `labels.len()` rows of width `embedding_dim + 1` (embedding, then score) of a
+    /// Fits on `labels.len()` rows of width `embedding_dim + ROW_EXTRA` ([`head_rows`]) of a
     /// model of `members` members; `embedding_dim` must be a multiple of `members`.
     pub fn fit(
         rows: &[f32],
@@ -163,51 +233,100 @@ impl Head {
                 "an embedding of width {embedding_dim} does not split into {members} members"
             )));
         }
-        let width = embedding_dim + 1;
+        let width = embedding_dim + ROW_EXTRA;
         if rows.len() != labels.len() * width {
             return Err(Error::invalid(format!(
-                "{} row values for {} graphs of width {width} (embedding and score)",
+                "{} row values for {} graphs of width {width} (embedding, score, log MACs and \
+                 log params)",
                 rows.len(),
                 labels.len()
             )));
         }
         let member_dim = embedding_dim / members;
-        let member_heads = (0..members)
-            .map(|member| {
-                let part = member_rows(rows, embedding_dim, member_dim, member, target);
-                match target {
-                    HeadTarget::Labels => {
-                        let labels: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
-                        RidgeHead::fit(&part, member_dim, &labels)
-                    }
-                    HeadTarget::Ranks => fit_ranking_head(&part, member_dim + 1, labels),
-                }
-            })
-            .collect::<Result<_>>()?;
+        let mut member_heads = Vec::with_capacity(members);
+        let mut model_loo = vec![0.0; labels.len()];
+        for member in 0..members {
+            let part = member_rows(rows, embedding_dim, member_dim, member, target);
+            let part_width = part.len() / labels.len().max(1);
+            let (head, loo) = fit_part(&part, part_width, labels, target)?;
+            member_heads.push(head);
+            // The average of the members' fits without a label is their average's fit.
+            for (sum, value) in model_loo.iter_mut().zip(loo) {
+                *sum += value / members as f64;
+            }
+        }
+        let scales = scale_rows(rows, embedding_dim);
+        let (scale_head, scale_loo) = fit_part(&scales, 2, labels, target)?;
+        let leave_one_out = if labels.len() >= MIN_LABELS_TO_CHOOSE {
+            let srcc = |predicted: &[f64]| spearman(predicted, labels).ok();
+            LeaveOneOut {
+                model: srcc(&model_loo),
+                scale: srcc(&scale_loo),
+            }
+        } else {
+            LeaveOneOut {
+                model: None,
+                scale: None,
+            }
+        };
+        // Ties go to the scale fit, the simpler of the two.
+        let keep_scale = match leave_one_out {
+            LeaveOneOut {
+                model: Some(model),
+                scale: Some(scale),
+            } => scale >= model,
+            LeaveOneOut {
+                model: None,
+                scale: Some(_),
+            } => true,
+            _ => false,
+        };
+        let choice = if keep_scale {
+            Choice::Scale(scale_head)
+        } else {
+            Choice::Model(member_heads)
+        };
         Ok(Head {
             target,
             embedding_dim,
-            member_heads,
+            choice,
+            leave_one_out,
         })
     }
 
-    /// The head's score for each row (embedding, then score) of the fitted width.
+    /// Whether the model's head was kept (else the scale fit was).
+    pub fn uses_model(&self) -> bool {
+        matches!(self.choice, Choice::Model(_))
+    }
+
+    /// The candidates' leave-one-out SRCC that decided between them.
+    pub fn leave_one_out(&self) -> LeaveOneOut {
+        self.leave_one_out
+    }
+
+    /// The head's score for each row ([`head_rows`]) of the fitted width.
     pub fn predict(&self, rows: &[f32]) -> Vec<f32> {
-        let members = self.member_heads.len();
-        let member_dim = self.embedding_dim / members;
-        let mut sums = vec![0.0f32; rows.len() / (self.embedding_dim + 1)];
-        for (member, head) in self.member_heads.iter().enumerate() {
-            let part = member_rows(rows, self.embedding_dim, member_dim, member, self.target);
-            for (sum, value) in sums.iter_mut().zip(head.predict(&part)) {
-                *sum += value;
+        match &self.choice {
+            Choice::Scale(head) => head.predict(&scale_rows(rows, self.embedding_dim)),
+            Choice::Model(member_heads) => {
+                let members = member_heads.len();
+                let member_dim = self.embedding_dim / members;
+                let mut sums = vec![0.0f32; rows.len() / (self.embedding_dim + ROW_EXTRA)];
+                for (member, head) in member_heads.iter().enumerate() {
+                    let part =
+                        member_rows(rows, self.embedding_dim, member_dim, member, self.target);
+                    for (sum, value) in sums.iter_mut().zip(head.predict(&part)) {
+                        *sum += value;
+                    }
+                }
+                sums.into_iter().map(|sum| sum / members as f32).collect()
             }
         }
-        sums.into_iter().map(|sum| sum / members as f32).collect()
     }
 }
 
-/// One member's input to its head: its part of each row's embedding, followed by the row's
-/// score when the target is [`HeadTarget::Ranks`].
+/// One member's input to its head: its part of each row's embedding, the row's score when
+/// the target is [`HeadTarget::Ranks`], then the row's log MACs and log params.
 fn member_rows(
     rows: &[f32],
     embedding_dim: usize,
@@ -215,12 +334,22 @@ fn member_rows(
     member: usize,
     target: HeadTarget,
 ) -> Vec<f32> {
-    rows.chunks_exact(embedding_dim + 1)
+    rows.chunks_exact(embedding_dim + ROW_EXTRA)
         .flat_map(|row| {
             let part = &row[member * member_dim..(member + 1) * member_dim];
             let score = (target == HeadTarget::Ranks).then_some(row[embedding_dim]);
-            part.iter().copied().chain(score)
+            part.iter()
+                .copied()
+                .chain(score)
+                .chain(row[embedding_dim + 1..].iter().copied())
         })
+        .collect()
+}
+
+/// Each row's log MACs and log params.
+fn scale_rows(rows: &[f32], embedding_dim: usize) -> Vec<f32> {
+    rows.chunks_exact(embedding_dim + ROW_EXTRA)
+        .flat_map(|row| row[embedding_dim + 1..].iter().copied())
         .collect()
 }
 
@@ -260,6 +389,54 @@ mod tests {
         }
     }
 
+    /// 25 noisy rows of width 4.
+    fn noisy_rows() -> (Vec<f32>, Vec<f64>) {
+        let rows: Vec<f32> = (0..100)
+            .map(|k| (0.71 * k as f32 + (k % 4) as f32).sin())
+            .collect();
+        let labels = rows
+            .chunks_exact(4)
+            .enumerate()
+            .map(|(i, row)| f64::from(row[0] - 2.0 * row[3]) + 0.3 * (i as f64 * 1.3).cos())
+            .collect();
+        (rows, labels)
+    }
+
+    #[test]
+    fn leave_one_out_in_closed_form_is_refitting_without_each_label() {
+        let (rows, labels) = noisy_rows();
+        let (_, loo) = fit_with_leave_one_out(&rows, 4, &labels).unwrap();
+        let (mean, std) = {
+            let n = labels.len() as f64;
+            let mean = labels.iter().sum::<f64>() / n;
+            let var = labels.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / n;
+            (mean, var.sqrt())
+        };
+        for left_out in 0..labels.len() {
+            let (rest_rows, rest_labels): (Vec<f32>, Vec<f32>) = {
+                let keep = |i: &usize| *i != left_out;
+                let rows = (0..labels.len())
+                    .filter(keep)
+                    .flat_map(|i| rows[4 * i..4 * i + 4].to_vec())
+                    .collect();
+                let labels = (0..labels.len())
+                    .filter(keep)
+                    .map(|i| labels[i] as f32)
+                    .collect();
+                (rows, labels)
+            };
+            // The refit's penalty comes from its own Gram matrix, a little apart from the
+            // whole fit's: the two agree to the order of that difference.
+            let refit = RidgeHead::fit(&rest_rows, 4, &rest_labels).unwrap();
+            let predicted = f64::from(refit.predict(&rows[4 * left_out..4 * left_out + 4])[0]);
+            let expected = mean + std * loo[left_out];
+            assert!(
+                (predicted - expected).abs() < 1e-3 * std,
+                "label {left_out}: refit {predicted}, closed form {expected}"
+            );
+        }
+    }
+
     #[test]
     fn a_ranking_head_is_not_thrown_by_an_outlier() {
         // 30 networks whose accuracy is linear in the embedding, and one broken one at -1000
@@ -278,16 +455,19 @@ mod tests {
             embeddings.extend(row);
         }
         let scores = vec![0.5; 31];
-        let rows = rows_with_scores(&embeddings, &scores, 4);
-        assert_eq!(rows.len(), 31 * 5);
+        let scales = vec![[20.0, 10.0]; 31];
+        let rows = head_rows(&embeddings, &scores, &scales, 4);
+        assert_eq!(rows.len(), 31 * 7);
         assert_eq!(
-            &rows[..5],
+            &rows[..7],
             &[
                 embeddings[0],
                 embeddings[1],
                 embeddings[2],
                 embeddings[3],
-                0.5
+                0.5,
+                20.0,
+                10.0
             ]
         );
         let others = |predicted: Vec<f32>| {
@@ -297,61 +477,82 @@ mod tests {
                 .unzip();
             crate::metrics::spearman(&p, &y).unwrap()
         };
-        let ranking = others(fit_ranking_head(&rows, 5, &labels).unwrap().predict(&rows));
+        let ranking = others(fit_ranking_head(&rows, 7, &labels).unwrap().predict(&rows));
         let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
-        let squares = others(RidgeHead::fit(&rows, 5, &raw).unwrap().predict(&rows));
+        let squares = others(RidgeHead::fit(&rows, 7, &raw).unwrap().predict(&rows));
         assert!(
             ranking > 0.95 && squares < ranking - 0.1,
             "{ranking} vs {squares}"
         );
     }
 
-    /// Rows (embedding of `members` parts of width 3, then a score) of 40 graphs whose label
-    /// is a linear function of the last member's part only.
-    fn ensemble_rows(members: usize) -> (Vec<f32>, Vec<f64>) {
+    /// Rows ([`head_rows`]: embedding of `members` parts of width 3, a score, log MACs and
+    /// log params) of 40 graphs. Without `from_scale`, the label is a linear function of the
+    /// last member's part and the scale is the same for all; with it, the first 10 graphs'
+    /// labels are log MACs plus noise, and the embedding is unrelated to them.
+    fn ensemble_rows(members: usize, from_scale: bool) -> (Vec<f32>, Vec<f64>) {
         let (mut rows, mut labels) = (Vec::new(), Vec::new());
-        for i in 0..40 {
+        let count = if from_scale { 10 } else { 40 };
+        for i in 0..count {
             let embedding: Vec<f32> = (0..3 * members)
                 .map(|k| (0.29 * i as f32 * (k + 1) as f32 + k as f32).sin())
                 .collect();
+            let scale = if from_scale {
+                [
+                    20.0 + (0.53 * i as f32).cos(),
+                    15.0 + (1.7 * i as f32).sin(),
+                ]
+            } else {
+                [20.0, 15.0]
+            };
             let last = 3 * (members - 1);
-            labels.push(f64::from(2.0 * embedding[last] - embedding[last + 2]));
+            labels.push(if from_scale {
+                f64::from(scale[0]) + 0.3 * (2.9 * i as f64).sin()
+            } else {
+                f64::from(2.0 * embedding[last] - embedding[last + 2])
+            });
             rows.extend(embedding);
-            rows.push(i as f32);
+            rows.push((0.9 * i as f32).sin());
+            rows.extend(scale);
         }
         (rows, labels)
     }
 
     #[test]
     fn one_member_heads_are_the_single_model_heads() {
-        let (rows, labels) = ensemble_rows(1);
+        let (rows, labels) = ensemble_rows(1, false);
         let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Ranks).unwrap();
-        let single = fit_ranking_head(&rows, 4, &labels).unwrap();
+        assert!(head.uses_model(), "{:?}", head.leave_one_out());
+        // Ranks: the whole row (embedding, score, scale).
+        let single = fit_ranking_head(&rows, 6, &labels).unwrap();
         assert_eq!(head.predict(&rows), single.predict(&rows));
+        // Labels: the embedding and the scale, without the score.
         let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Labels).unwrap();
-        let embeddings: Vec<f32> = rows
-            .chunks_exact(4)
-            .flat_map(|row| row[..3].to_vec())
+        assert!(head.uses_model(), "{:?}", head.leave_one_out());
+        let without_score: Vec<f32> = rows
+            .chunks_exact(6)
+            .flat_map(|row| [&row[..3], &row[4..]].concat())
             .collect();
         let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
-        let single = RidgeHead::fit(&embeddings, 3, &raw).unwrap();
-        assert_eq!(head.predict(&rows), single.predict(&embeddings));
+        let single = RidgeHead::fit(&without_score, 5, &raw).unwrap();
+        assert_eq!(head.predict(&rows), single.predict(&without_score));
     }
 
     #[test]
     fn member_heads_average_heads_on_each_members_part() {
-        let (rows, labels) = ensemble_rows(2);
+        let (rows, labels) = ensemble_rows(2, false);
         let head = Head::fit(&rows, 6, 2, &labels, HeadTarget::Labels).unwrap();
+        assert!(head.uses_model(), "{:?}", head.leave_one_out());
         // Member 1's head recovers the labels; member 0's part carries nothing of them, so
         // its head predicts about their mean: the average is halfway between.
         let mean = labels.iter().sum::<f64>() / labels.len() as f64;
         let part = |member: usize| -> Vec<f32> {
-            rows.chunks_exact(7)
-                .flat_map(|row| row[3 * member..3 * member + 3].to_vec())
+            rows.chunks_exact(9)
+                .flat_map(|row| [&row[3 * member..3 * member + 3], &row[7..]].concat())
                 .collect()
         };
         let raw: Vec<f32> = labels.iter().map(|&y| y as f32).collect();
-        let heads = [0, 1].map(|member| RidgeHead::fit(&part(member), 3, &raw).unwrap());
+        let heads = [0, 1].map(|member| RidgeHead::fit(&part(member), 5, &raw).unwrap());
         let expected: Vec<f32> = heads[0]
             .predict(&part(0))
             .iter()
@@ -370,15 +571,50 @@ mod tests {
     }
 
     #[test]
+    fn labels_that_follow_the_scale_keep_the_scale_fit() {
+        for target in [HeadTarget::Labels, HeadTarget::Ranks] {
+            for members in [1, 3] {
+                let (rows, labels) = ensemble_rows(members, true);
+                let head = Head::fit(&rows, 3 * members, members, &labels, target).unwrap();
+                let loo = head.leave_one_out();
+                assert!(!head.uses_model(), "{target:?}, {members} members: {loo:?}");
+                assert!(loo.scale.unwrap() > 0.75, "{loo:?}");
+                // Exactly the least-squares fit on the scale columns.
+                let scale_rows: Vec<f32> = rows
+                    .chunks_exact(3 * members + ROW_EXTRA)
+                    .flat_map(|row| row[3 * members + 1..].to_vec())
+                    .collect();
+                let (fit, _) = fit_part(&scale_rows, 2, &labels, target).unwrap();
+                assert_eq!(head.predict(&rows), fit.predict(&scale_rows));
+            }
+        }
+    }
+
+    #[test]
+    fn few_labels_keep_the_models_head() {
+        let (rows, labels) = ensemble_rows(1, true);
+        let few = MIN_LABELS_TO_CHOOSE - 1;
+        let head = Head::fit(&rows[..6 * few], 3, 1, &labels[..few], HeadTarget::Ranks).unwrap();
+        assert!(head.uses_model());
+        assert_eq!(
+            head.leave_one_out(),
+            LeaveOneOut {
+                model: None,
+                scale: None
+            }
+        );
+    }
+
+    #[test]
     fn member_heads_refuse_rows_that_do_not_fit() {
-        let (rows, labels) = ensemble_rows(2);
+        let (rows, labels) = ensemble_rows(2, false);
         let error = Head::fit(&rows, 6, 4, &labels, HeadTarget::Ranks).unwrap_err();
         assert!(
             error.message.contains("does not split into 4 members"),
             "{error}"
         );
         let error = Head::fit(&rows[1..], 6, 2, &labels, HeadTarget::Ranks).unwrap_err();
-        assert!(error.message.contains("of width 7"), "{error}");
+        assert!(error.message.contains("of width 9"), "{error}");
         let error = Head::fit(&rows, 6, 0, &labels, HeadTarget::Labels).unwrap_err();
         assert!(error.message.contains("0 members"), "{error}");
     }
@@ -392,5 +628,7 @@ mod tests {
         assert!(error.message.contains("labels[1]"), "{error}");
         let error = RidgeHead::fit(&[1.0, 2.0, 3.0], 1, &[3.0, 4.0]).unwrap_err();
         assert!(error.message.contains("3 embedding values"), "{error}");
+        let error = fit_ranking_head(&[1.0, 2.0], 1, &[3.0, f64::NAN]).unwrap_err();
+        assert!(error.message.contains("labels[1]"), "{error}");
     }
 }

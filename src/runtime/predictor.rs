@@ -9,7 +9,7 @@ use ort::session::Session;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::TensorRef;
 
-use super::adapt::{Head, HeadTarget, rows_with_scores};
+use super::adapt::{Head, HeadTarget, head_rows};
 use super::{META_EMBEDDING_DIM, META_MEMBERS, META_OP_VOCABULARY, META_SCHEMA_VERSION};
 use super::{default_model, loader};
 use crate::error::{Error, ErrorKind, Result};
@@ -86,6 +86,16 @@ pub struct Predictor {
     members: usize,
     /// The head [`Predictor::predict`] answers with after adaptation.
     head: Option<Head>,
+}
+
+/// What one run of the model gives for a batch of graphs.
+#[derive(Default)]
+struct ModelRun {
+    scores: Vec<f32>,
+    /// Row-major `[graphs, embedding_dim]`.
+    embeddings: Vec<f32>,
+    /// Each graph's log2 MACs and log2 params (`Batch::log_scales`).
+    scales: Vec<[f32; 2]>,
 }
 
 /// One label per graph.
@@ -207,36 +217,51 @@ impl Predictor {
     /// [`Predictor::adapt`] was called. Graphs are put in canonical form
     /// ([`crate::graph::canonicalize`]) and all go through the model in one run.
     pub fn predict(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
-        let (scores, embeddings) = self.run(graphs)?;
-        Ok(match &self.head {
-            Some(head) => head.predict(&rows_with_scores(&embeddings, &scores, self.embedding_dim)),
-            None => scores,
-        })
+        match &self.head {
+            Some(head) => Ok(head.predict(&self.head_rows(graphs)?)),
+            None => Ok(self.run(graphs)?.scores),
+        }
     }
 
     /// The model's embeddings of `graphs`, row-major `[graphs.len(), embedding_dim()]`, and
     /// the width.
     pub fn embed(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, usize)> {
-        Ok((self.run(graphs)?.1, self.embedding_dim))
+        Ok((self.run(graphs)?.embeddings, self.embedding_dim))
     }
 
     /// The model's own scores (never the adapted head's) and its embeddings, row-major
     /// `[graphs.len(), embedding_dim()]`, from one run.
     pub fn score_and_embed(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, Vec<f32>)> {
-        self.run(graphs)
+        let run = self.run(graphs)?;
+        Ok((run.scores, run.embeddings))
     }
 
-    /// Fits a ridge-regression head on the embeddings of `graphs` against `labels` (any
-    /// scale; higher = better), which [`Predictor::predict`] uses from then on. A new call
-    /// replaces the head; see [`super::adapt`].
+    /// What an adapted head reads of each graph ([`head_rows`]): its embedding, the model's
+    /// score, log2 MACs and log2 params, row-major `[graphs.len(), embedding_dim() +
+    /// ROW_EXTRA]` ([`super::adapt::ROW_EXTRA`]).
+    pub fn head_rows(&self, graphs: &[&Graph]) -> Result<Vec<f32>> {
+        let run = self.run(graphs)?;
+        Ok(head_rows(
+            &run.embeddings,
+            &run.scores,
+            &run.scales,
+            self.embedding_dim,
+        ))
+    }
+
+    /// Fits a ridge-regression head on the embeddings and the log MACs and log params of
+    /// `graphs` against `labels` (any scale; higher = better), or least squares on the scale
+    /// alone where leave-one-out on the labels ranks better with it, which
+    /// [`Predictor::predict`] uses from then on. A new call replaces the head; see
+    /// [`super::adapt`].
     pub fn adapt(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
         self.head = Some(self.fit_head(graphs, labels, HeadTarget::Labels)?);
         Ok(())
     }
 
-    /// Fits a head for ranking on the embeddings of `graphs` and the model's own scores
-    /// against the **ranks** of `labels` ([`super::adapt::fit_ranking_head`], what the
-    /// search's scorer fits), which [`Predictor::predict`] uses from then on: only the order
+    /// Fits a head for ranking on the embeddings of `graphs`, the model's own scores and the
+    /// graphs' log MACs and log params against the **ranks** of `labels` (or least squares on
+    /// the scale alone, as [`Predictor::adapt`] chooses; what the search's scorer fits), which [`Predictor::predict`] uses from then on: only the order
     /// of the labels counts, so a few broken networks cannot dominate the fit, and the
     /// model's score keeps what it knew. Scores are then in rank units. A new call replaces
     /// the head, as [`Predictor::adapt`] does.
@@ -248,16 +273,15 @@ impl Predictor {
     /// A head on the model's rows for `graphs`, one per member ([`Head`]).
     fn fit_head(&self, graphs: &[&Graph], labels: &[f32], target: HeadTarget) -> Result<Head> {
         check_labels(graphs, labels)?;
-        let (scores, embeddings) = self.run(graphs)?;
-        let rows = rows_with_scores(&embeddings, &scores, self.embedding_dim);
+        let rows = self.head_rows(graphs)?;
         let labels: Vec<f64> = labels.iter().map(|&label| f64::from(label)).collect();
         Head::fit(&rows, self.embedding_dim, self.members, &labels, target)
     }
 
-    /// Scores and embeddings of the model itself.
-    fn run(&self, graphs: &[&Graph]) -> Result<(Vec<f32>, Vec<f32>)> {
+    /// Scores and embeddings of the model itself, and each graph's log MACs and log params.
+    fn run(&self, graphs: &[&Graph]) -> Result<ModelRun> {
         if graphs.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(ModelRun::default());
         }
         // The model saw canonical graphs in training: the same network written in two ways
         // (a folded batch norm, a flatten) must score the same.
@@ -268,7 +292,12 @@ impl Predictor {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(session);
-        outcome
+        let (scores, embeddings) = outcome?;
+        Ok(ModelRun {
+            scores,
+            embeddings,
+            scales: batch.log_scales(),
+        })
     }
 
     fn take_session(&self) -> Result<Session> {

@@ -18,5 +18,5 @@ pub mod space;
 
 pub use algorithm::{EvolutionConfig, GuidedConfig, Method, Outcome, search};
 pub use oracle::{OfaAccuracyPredictor, Oracle, Queries, Table, nb101_table, nb201_table};
-pub use score::{PredictorScorer, Scorer, order_best_first, rank_graphs};
+pub use score::{PredictorScorer, ScaleScorer, Scorer, order_best_first, rank_graphs};
 pub use space::{Nb101Space, Nb201Space, OfaArch, OfaSpace, SearchRng, SearchSpace};

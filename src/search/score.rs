@@ -9,7 +9,7 @@ use super::space::SearchSpace;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::runtime::Predictor;
-use crate::runtime::adapt::{Head, HeadTarget, rows_with_scores};
+use crate::runtime::adapt::{Head, HeadTarget, ROW_EXTRA, RidgeHead, fit_ranking_head};
 
 /// Graphs per model run when scoring many candidates.
 const MODEL_BATCH: usize = 128;
@@ -60,11 +60,12 @@ pub fn rank_graphs(predictor: &Predictor, graphs: &[&Graph]) -> Result<Vec<usize
 ///
 /// Until `adapt_from` labels are known (and at least two differ), candidates get the model's
 /// own score. From then on each [`Scorer::update`] fits a ridge-regression head
-/// ([`Head`], as [`Predictor::adapt`] does) on every labeled architecture's
-/// embedding together with the model's own score, and candidates get the head's score: the
-/// practical counterpart of the paper's fine-tuning on the labels of the target family. Two
-/// choices differ from [`Predictor::adapt`], because a search needs only the order of the
-/// best candidates:
+/// ([`Head`], as [`Predictor::adapt_ranking`] does) on every labeled architecture's
+/// embedding together with the model's own score and its log MACs and log params (or, where
+/// leave-one-out on the labels says it ranks better, least squares on the scale alone), and
+/// candidates get the head's score: the practical counterpart of the paper's fine-tuning on
+/// the labels of the target family. Two choices differ from [`Predictor::adapt`], because a
+/// search needs only the order of the best candidates:
 /// - the head learns the **ranks** of the accuracies, not the accuracies: a few broken
 ///   architectures (NAS-Bench-201 cells whose output is cut off train to 10%) would otherwise
 ///   dominate the squared error and leave the top of the range unresolved;
@@ -77,7 +78,7 @@ pub struct PredictorScorer<'a, S: SearchSpace> {
     predictor: &'a Predictor,
     space: &'a S,
     adapt_from: usize,
-    /// Per architecture: the model's embedding followed by its score (the head's input).
+    /// Per architecture: the head's input row (embedding, score, log MACs, log params).
     rows: HashMap<S::Arch, Vec<f32>>,
     head: Option<Head>,
 }
@@ -116,10 +117,9 @@ impl<'a, S: SearchSpace> PredictorScorer<'a, S> {
                             .map_err(|error| error.context(space.describe(arch)))
                     })
                     .collect::<Result<Vec<Graph>>>()?;
-                let (scores, embeddings) =
-                    predictor.score_and_embed(&graphs.iter().collect::<Vec<&Graph>>())?;
-                Ok(rows_with_scores(&embeddings, &scores, dim)
-                    .chunks_exact(dim + 1)
+                let rows = predictor.head_rows(&graphs.iter().collect::<Vec<&Graph>>())?;
+                Ok(rows
+                    .chunks_exact(dim + ROW_EXTRA)
                     .map(<[f32]>::to_vec)
                     .collect())
             })
@@ -148,7 +148,10 @@ impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
                 .collect(),
             None => candidates
                 .iter()
-                .map(|arch| f64::from(*self.rows[arch].last().expect("a score")))
+                .map(|arch| {
+                    let row = &self.rows[arch];
+                    f64::from(row[row.len() - ROW_EXTRA])
+                })
                 .collect(),
         })
     }
@@ -181,6 +184,72 @@ impl<S: SearchSpace> Scorer<S::Arch> for PredictorScorer<'_, S> {
 
     fn reset(&mut self) {
         self.head = None;
+    }
+}
+
+/// The guided search a user gets without a learned predictor: candidates scored by their
+/// log MACs until `adapt_from` labels are known, then by least squares on (log MACs, log
+/// params) fitted to the labels' ranks.
+pub struct ScaleScorer<'a, S: SearchSpace> {
+    space: &'a S,
+    adapt_from: usize,
+    /// Per architecture: log2(1 + MACs), log2(1 + parameters).
+    scales: HashMap<S::Arch, [f32; 2]>,
+    fit: Option<RidgeHead>,
+}
+
+impl<'a, S: SearchSpace> ScaleScorer<'a, S> {
+    /// A scorer of `space`'s architectures, fitting from `adapt_from` labels on (at least 2).
+    pub fn new(space: &'a S, adapt_from: usize) -> Self {
+        ScaleScorer {
+            space,
+            adapt_from: adapt_from.max(2),
+            scales: HashMap::new(),
+            fit: None,
+        }
+    }
+
+    fn rows(&mut self, archs: &[S::Arch]) -> Result<Vec<f32>> {
+        let mut rows = Vec::with_capacity(2 * archs.len());
+        for arch in archs {
+            if !self.scales.contains_key(arch) {
+                let graph = self
+                    .space
+                    .graph(arch)
+                    .map_err(|error| error.context(self.space.describe(arch)))?;
+                let log = |x: u64| (x as f64 + 1.0).log2() as f32;
+                self.scales
+                    .insert(arch.clone(), [log(graph.macs()), log(graph.param_count())]);
+            }
+            rows.extend(self.scales[arch]);
+        }
+        Ok(rows)
+    }
+}
+
+impl<S: SearchSpace> Scorer<S::Arch> for ScaleScorer<'_, S> {
+    fn score(&mut self, candidates: &[S::Arch]) -> Result<Vec<f64>> {
+        let rows = self.rows(candidates)?;
+        Ok(match &self.fit {
+            Some(fit) => fit.predict(&rows).into_iter().map(f64::from).collect(),
+            None => rows.chunks_exact(2).map(|row| f64::from(row[0])).collect(),
+        })
+    }
+
+    fn update(&mut self, labeled: &[(S::Arch, f64)]) -> Result<()> {
+        let distinct = labeled.iter().any(|(_, label)| *label != labeled[0].1);
+        if labeled.len() < self.adapt_from || !distinct {
+            return Ok(());
+        }
+        let archs: Vec<S::Arch> = labeled.iter().map(|(arch, _)| arch.clone()).collect();
+        let rows = self.rows(&archs)?;
+        let accuracies: Vec<f64> = labeled.iter().map(|&(_, accuracy)| accuracy).collect();
+        self.fit = Some(fit_ranking_head(&rows, 2, &accuracies)?);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.fit = None;
     }
 }
 

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::prior::PriorConfig;
+
 /// Everything a training run needs; a run is a pure function of this and the data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +49,10 @@ pub struct ModelConfig {
     /// averages (`model.rs`, `Network`).
     #[serde(default = "one_member")]
     pub members: usize,
+    /// A linear prior on whole-graph quantities that the networks correct (`prior.rs`);
+    /// absent, the score is the networks' alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<PriorConfig>,
 }
 
 fn one_member() -> usize {
@@ -148,6 +154,17 @@ impl TrainConfig {
         }
         if self.fit.families.is_empty() {
             return Err("fit.families is empty".into());
+        }
+        if let Some(prior) = &model.prior {
+            if prior.quantities.is_empty() {
+                return Err("model.prior.quantities is empty".into());
+            }
+            if !(prior.correction.is_finite() && prior.correction >= 0.0) {
+                return Err(format!(
+                    "model.prior.correction must be a finite number >= 0, got {}",
+                    prior.correction
+                ));
+            }
         }
         if let Some(pretrain) = &self.pretrain {
             if pretrain.families.is_empty() {

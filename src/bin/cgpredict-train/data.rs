@@ -72,6 +72,14 @@ impl FamilyData {
     }
 }
 
+/// `[log2(1 + MACs), log2(1 + parameters)]` of each sample (`Batch::log_scales`).
+pub fn log_scales(samples: &[&Sample]) -> Vec<[f32; 2]> {
+    samples
+        .iter()
+        .flat_map(|sample| sample.features.log_scales())
+        .collect()
+}
+
 /// What to load of a family.
 #[derive(Debug, Clone, Copy)]
 pub struct Selection {

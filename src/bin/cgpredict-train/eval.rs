@@ -15,6 +15,7 @@ use cgpredict::runtime::adapt::HeadTarget;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::baselines::BASELINES;
 use crate::config::{FinetuneConfig, TrainConfig};
 use crate::correction::corrected_scores;
 use crate::data::mean_std;
@@ -70,6 +71,9 @@ const PAPER: [(&str, [f64; 3]); 8] = [
     ("CL-fine-tune", [0.553, 0.917, 0.892]),
 ];
 const PAPER_FAMILIES: [&str; 3] = ["nb101", "nb201", "nb301"];
+
+/// How baseline cells' method names begin: they are no method of ours.
+const BASELINE_PREFIX: &str = "baseline: ";
 
 /// SRCC and subset size of each zero-cost proxy (outer key) on each family (inner key).
 type ProxyTable = BTreeMap<String, BTreeMap<String, (f64, usize)>>;
@@ -228,7 +232,22 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
             continue;
         }
         let mut target_cells = Vec::new();
-        for method in &config.methods {
+        // The cheap baselines on each seed's split (the same for every method): counts, and
+        // fits on the same shots.
+        let mut baseline_cells: Vec<Cell> = BASELINES
+            .iter()
+            .map(|baseline| Cell {
+                method: format!("{BASELINE_PREFIX}{}", baseline.name()),
+                family: target.family.clone(),
+                srcc: Vec::new(),
+                kendall_tau: Vec::new(),
+                shots: 0,
+                test_graphs: 0,
+                seconds: 0.0,
+                steps: Vec::new(),
+            })
+            .collect();
+        for (method_index, method) in config.methods.iter().enumerate() {
             let run_started = Instant::now();
             let train_config = config.train_config(target, method);
             train_config.check().map_err(|error| {
@@ -299,6 +318,17 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
                     cell.test_graphs = truth.len();
                     Ok(())
                 };
+                if method_index == 0 {
+                    let shots = vec![tuned.shots.clone()];
+                    for (cell, baseline) in baseline_cells.iter_mut().zip(BASELINES) {
+                        record(cell, &baseline.scores(&shots, &tuned.test))?;
+                        cell.shots = if baseline.is_fitted() {
+                            shot_labels.len()
+                        } else {
+                            0
+                        };
+                    }
+                }
                 // The model as trained on the sources, and in place of fine-tuning the heads
                 // of `Predictor::adapt` (ridge on the embeddings, labels as they are) and
                 // `Predictor::adapt_ranking` (ridge on the embeddings and the model's score,
@@ -308,6 +338,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
                 let adapted_scores = head_scores(
                     &trained.network,
                     &tuned.shots,
+                    &tuned.test,
                     &test_embeddings,
                     &untuned,
                     HeadTarget::Labels,
@@ -318,6 +349,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
                 let ranking = head_scores(
                     &trained.network,
                     &tuned.shots,
+                    &tuned.test,
                     &test_embeddings,
                     &untuned,
                     HeadTarget::Ranks,
@@ -335,6 +367,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
                 let head_predictions = widen(&head_scores(
                     &tuned.network,
                     &tuned.shots,
+                    &tuned.test,
                     &tuned.test_embeddings,
                     &test_scores,
                     HeadTarget::Ranks,
@@ -440,6 +473,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
                 rank_adapted,
             ]);
         }
+        target_cells.extend(baseline_cells);
         let record = TargetRecord {
             key,
             cells: target_cells,
@@ -457,7 +491,8 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
         );
         return Ok(());
     }
-    let proxies = zero_cost(&config.base.data_dir, &config.targets)?;
+    let families: Vec<String> = config.targets.iter().map(|t| t.family.clone()).collect();
+    let proxies = zero_cost(&config.base.data_dir, &families)?;
     let table = markdown(&cells, &proxies, &families, config_path);
     let seconds = started.elapsed().as_secs_f64();
     write(&out_dir.join("table.md"), &table)?;
@@ -482,10 +517,10 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// SRCC of each zero-cost proxy against validation accuracy on each family's subset.
-fn zero_cost(data_dir: &Path, targets: &[EvalTarget]) -> Result<ProxyTable, String> {
+fn zero_cost(data_dir: &Path, families: &[String]) -> Result<ProxyTable, String> {
     let mut table: ProxyTable = BTreeMap::new();
-    for target in targets {
-        let Ok(family) = target.family.parse::<Family>() else {
+    for name in families {
+        let Ok(family) = name.parse::<Family>() else {
             continue;
         };
         if family == Family::OfaMbv3 {
@@ -499,7 +534,7 @@ fn zero_cost(data_dir: &Path, targets: &[EvalTarget]) -> Result<ProxyTable, Stri
             table
                 .entry((*proxy).to_owned())
                 .or_default()
-                .insert(target.family.clone(), (srcc, records.len()));
+                .insert(name.clone(), (srcc, records.len()));
         }
     }
     Ok(table)
@@ -515,7 +550,8 @@ fn markdown(
     let _ = writeln!(
         out,
         "SRCC (mean ± std over fine-tuning seeds; Kendall τ in parentheses) on each target's \
-         held-out graphs. Command: `cgpredict-train eval --config {}`.\n",
+         held-out graphs; the baselines' fits use the same shots. ▼ marks a row of ours below \
+         the best baseline on that family. Command: `cgpredict-train eval --config {}`.\n",
         config_path.display()
     );
     let _ = writeln!(out, "| method | {} |", families.join(" | "));
@@ -526,7 +562,18 @@ fn markdown(
             methods.push(&cell.method);
         }
     }
+    // The best baseline's mean on each family, which a row of ours must reach.
+    let best_baseline = |family: &str| {
+        cells
+            .iter()
+            .filter(|c| c.family == family && c.method.starts_with(BASELINE_PREFIX))
+            .map(|c| mean_std(&c.srcc).0)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    // Ours first, then the baselines.
+    methods.sort_by_key(|method| method.starts_with(BASELINE_PREFIX));
     for method in methods {
+        let baseline = method.strip_prefix(BASELINE_PREFIX);
         let row: Vec<String> = families
             .iter()
             .map(|family| {
@@ -536,11 +583,20 @@ fn markdown(
                     .map_or("–".into(), |c| {
                         let (mean, std) = mean_std(&c.srcc);
                         let (tau, _) = mean_std(&c.kendall_tau);
-                        format!("{mean:.3} ± {std:.3} ({tau:.3})")
+                        let mark = if baseline.is_none() && mean < best_baseline(family) {
+                            " ▼"
+                        } else {
+                            ""
+                        };
+                        format!("{mean:.3} ± {std:.3} ({tau:.3}){mark}")
                     })
             })
             .collect();
-        let _ = writeln!(out, "| {method} (ours) | {} |", row.join(" | "));
+        let name = match baseline {
+            Some(name) => format!("{name} (baseline, same split)"),
+            None => format!("{method} (ours)"),
+        };
+        let _ = writeln!(out, "| {name} | {} |", row.join(" | "));
     }
     for (proxy, by_family) in proxies {
         let row: Vec<String> = families

@@ -23,6 +23,7 @@ use cgpredict::runtime::{
 use prost::Message;
 
 use crate::model::{Member, Network, values};
+use crate::prior::{PRIOR_INPUTS, Prior};
 
 /// ONNX opset and IR version of the file (ONNX Runtime 1.31 runs both).
 const OPSET: i64 = 17;
@@ -334,6 +335,56 @@ fn member_graph(b: &mut Builder, member: &Member, hidden: usize, prefix: &str) -
     (format!("{prefix}score"), format!("{prefix}embedding"))
 }
 
+/// `score = prior · [graph_features, mean node features] + correction × networks_score`
+/// (`Network::forward`), reusing the node counts of the members' mean pooling.
+fn prior_graph(b: &mut Builder, prior: &Prior, networks_score: &str) {
+    b.zeros("graph_features", NODE_FEATURES, "prior.zeros");
+    b.scatter_add(
+        "prior.zeros",
+        "graph_index.column",
+        "node_features",
+        "prior.node_sums",
+    );
+    b.node(
+        "Div",
+        &["prior.node_sums", "pool.count1"],
+        "prior.node_means",
+        vec![],
+    );
+    b.node(
+        "Concat",
+        &["graph_features", "prior.node_means"],
+        "prior.inputs",
+        vec![int_attribute("axis", 1)],
+    );
+    let weights = b.floats("prior.weights", &[PRIOR_INPUTS, 1], prior.weights.clone());
+    b.node(
+        "MatMul",
+        &["prior.inputs", &weights],
+        "prior.column",
+        vec![],
+    );
+    b.node(
+        "Reshape",
+        &["prior.column", "flat_shape"],
+        "prior.score",
+        vec![],
+    );
+    let correction = b.floats("prior.correction", &[], vec![prior.correction]);
+    b.node(
+        "Mul",
+        &[networks_score, &correction],
+        "networks.corrected",
+        vec![],
+    );
+    b.node(
+        "Add",
+        &["prior.score", "networks.corrected"],
+        "score",
+        vec![],
+    );
+}
+
 /// The model file's bytes: `network` as ONNX with the runtime's metadata plus `extra`
 /// properties (training data, label standardization, evaluation).
 pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
@@ -368,10 +419,16 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
     let one_f = b.floats("one_f", &[], vec![1.0]);
     b.node("Max", &["pool.count", &one_f], "pool.count1", vec![]);
 
-    // A single member writes `score` and `embedding` itself; several write their own, which
-    // a Mean and a Concat combine as `Network::forward` does.
+    // A single member without a prior writes `score` and `embedding` itself; otherwise each
+    // member writes its own, which a Mean and a Concat combine as `Network::forward` does,
+    // and a prior adds its term to the mean.
     let embedding_dim = embedding_width * network.members.len();
-    if let [member] = network.members.as_slice() {
+    let networks_score = if network.prior.is_some() {
+        "networks.score"
+    } else {
+        "score"
+    };
+    if let ([member], None) = (network.members.as_slice(), &network.prior) {
         member_graph(&mut b, member, hidden, "");
     } else {
         let (scores, embeddings): (Vec<String>, Vec<String>) = network
@@ -381,7 +438,7 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
             .map(|(index, member)| member_graph(&mut b, member, hidden, &format!("member{index}.")))
             .unzip();
         let scores: Vec<&str> = scores.iter().map(String::as_str).collect();
-        b.node("Mean", &scores, "score", vec![]);
+        b.node("Mean", &scores, networks_score, vec![]);
         let embeddings: Vec<&str> = embeddings.iter().map(String::as_str).collect();
         b.node(
             "Concat",
@@ -389,6 +446,9 @@ pub fn model_bytes(network: &Network, extra: &[(String, String)]) -> Vec<u8> {
             "embedding",
             vec![int_attribute("axis", 1)],
         );
+    }
+    if let Some(prior) = &network.prior {
+        prior_graph(&mut b, prior, networks_score);
     }
     let graph = GraphProto {
         name: Some("cgpredict_kgnn".into()),

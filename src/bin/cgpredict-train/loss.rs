@@ -51,6 +51,22 @@ pub fn spectral_weights(classes: &[usize], spectra: &[&[f64]], temperature: f64)
     alpha
 }
 
+/// `[n, n]`, row-major: `1 / |class of i|` where `i` and `j` share a class, else 0, so that
+/// its product with a vector gives each entry its class's mean.
+fn class_mean_matrix(classes: &[usize]) -> Vec<f32> {
+    let n = classes.len();
+    let mut matrix = vec![0f32; n * n];
+    for i in 0..n {
+        let size = classes.iter().filter(|&&c| c == classes[i]).count() as f32;
+        for j in 0..n {
+            if classes[j] == classes[i] {
+                matrix[i * n + j] = 1.0 / size;
+            }
+        }
+    }
+    matrix
+}
+
 fn distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
@@ -61,17 +77,31 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
 
 /// Mean squared error on standardized labels plus `rank_weight` times the mean logistic loss
 /// `log(1 + exp(-(p_i - p_j)))` over the pairs of one class with `y_i > y_j`: ranking is what
-/// the predictor is judged by, and the pairs carry it directly.
+/// the predictor is judged by, and the pairs carry it directly. `centered`: predictions and
+/// labels are compared after subtracting each class's mean in the batch, so that a constant
+/// per class costs nothing.
 pub fn regression(
     predictions: Tensor<1>,
     labels: &[f32],
     classes: &[usize],
     rank_weight: f64,
+    centered: bool,
     device: &Device,
 ) -> Tensor<1> {
     let n = labels.len();
     let targets = Tensor::<1>::from_data(TensorData::new(labels.to_vec(), [n]), device);
-    let squared_error = (predictions.clone() - targets).powi_scalar(2).mean();
+    let difference = predictions.clone() - targets;
+    let difference = if centered {
+        let class_means =
+            Tensor::<2>::from_data(TensorData::new(class_mean_matrix(classes), [n, n]), device);
+        difference.clone()
+            - class_means
+                .matmul(difference.unsqueeze_dim::<2>(1))
+                .reshape([n])
+    } else {
+        difference
+    };
+    let squared_error = difference.powi_scalar(2).mean();
     if rank_weight == 0.0 {
         return squared_error;
     }
@@ -144,11 +174,31 @@ mod tests {
     fn regression_loss_by_hand() {
         let device = Device::flex();
         let predictions = Tensor::<1>::from_data(TensorData::new(vec![0.5f32, -0.5], [2]), &device);
-        let loss = regression(predictions, &[1.0, 0.0], &[0, 0], 2.0, &device).into_scalar::<f32>();
+        let loss =
+            regression(predictions, &[1.0, 0.0], &[0, 0], 2.0, false, &device).into_scalar::<f32>();
         let expected = (0.25 + 0.25) / 2.0 + 2.0 * (1.0 + (-1.0f64).exp()).ln();
         assert!(
             (f64::from(loss) - expected).abs() < 1e-5,
             "{loss} vs {expected}"
         );
+    }
+
+    #[test]
+    fn centered_regression_ignores_a_constant_per_class() {
+        let device = Device::flex();
+        let loss = |predictions: Vec<f32>, centered: bool| {
+            let predictions = Tensor::<1>::from_data(TensorData::new(predictions, [4]), &device);
+            let labels = [1.0, 0.0, 2.0, -1.0];
+            regression(predictions, &labels, &[0, 0, 1, 1], 0.0, centered, &device)
+                .into_scalar::<f32>()
+        };
+        // Class 0 off by +10 and class 1 by -3 everywhere: no error once centered.
+        let shifted = vec![11.0, 10.0, -1.0, -4.0];
+        assert!(loss(shifted.clone(), true).abs() < 1e-5);
+        assert!(loss(shifted, false) > 40.0);
+        // Within-class differences still count: pairs (0.5, -0.5) and (0.5, -0.5) against
+        // (0.5, -0.5) and (1.5, -1.5) leave errors 0, 0, 1, 1.
+        let loss = loss(vec![0.5, -0.5, 0.5, -0.5], true);
+        assert!((f64::from(loss) - 0.5).abs() < 1e-5, "{loss}");
     }
 }

@@ -2,15 +2,18 @@
 //! families, fine-tuning on a target) and writes a cgpredict model file; `eval` reproduces the
 //! paper's Table 1. Built with `--features train`; the library never links the framework.
 
+mod baselines;
 mod config;
 mod correction;
 mod data;
 mod eval;
 mod export;
+mod lofo;
 mod loss;
 mod model;
 mod pipeline;
 mod plot;
+mod prior;
 mod train;
 
 use std::path::PathBuf;
@@ -61,6 +64,17 @@ enum Command {
         #[arg(long, value_name = "FAMILY")]
         only: Vec<String>,
     },
+    /// Leave one family out, zero-shot: each family ranked by a model trained on the others,
+    /// beside the cheap baselines (MACs, params, least-squares and ridge fits) on the same
+    /// graphs.
+    Lofo {
+        /// A JSON leave-one-family-out config (see configs/lofo.json).
+        #[arg(long)]
+        config: PathBuf,
+        /// Where table.md and lofo.json go.
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +90,7 @@ fn main() -> ExitCode {
             out_dir,
             only,
         } => eval::run_eval(&config, &out_dir, &only),
+        Command::Lofo { config, out_dir } => lofo::run_lofo(&config, &out_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 
 use crate::config::ModelConfig;
+use crate::prior::{PRIOR_INPUTS, Prior};
 
 /// One GraphConv layer over the directed CG: `h' = relu(root(h) + Σ_in incoming(h_src) +
 /// Σ_out outgoing(h_dst))`, so that a node sees its producers and its consumers apart.
@@ -43,10 +44,14 @@ pub struct Member {
 
 /// What the exported model file computes: an ensemble of members trained alike from
 /// different seeds, whose score is the mean of theirs and whose embedding is theirs side by
-/// side. Each member learns from its own loss, so they stay independent estimates.
+/// side. Each member learns from its own loss, so they stay independent estimates. With a
+/// prior (`prior.rs`), the score is `prior + correction × the members' mean`; the prior is
+/// fitted in closed form and never trained.
 #[derive(Module, Debug)]
 pub struct Network {
     pub members: Vec<Member>,
+    #[module(skip)]
+    pub prior: Option<Prior>,
 }
 
 /// A batch on the device, in the form of the feature schema.
@@ -56,6 +61,8 @@ pub struct BatchTensors {
     pub targets: Tensor<1, Int>,
     pub graph_index: Tensor<1, Int>,
     pub graph_features: Tensor<2>,
+    /// The prior's input, `[B, PRIOR_INPUTS]`: whole-graph features, then mean node features.
+    pub prior_inputs: Tensor<2>,
     /// Nodes per graph (at least 1), `[B, 1]`.
     pub node_counts: Tensor<2>,
     pub num_nodes: usize,
@@ -73,6 +80,24 @@ impl BatchTensors {
         for &graph in &batch.graph_index {
             counts[graph as usize] += 1.0;
         }
+        let mut prior_inputs = vec![0f32; batch.num_graphs * PRIOR_INPUTS];
+        for (graph, row) in prior_inputs.chunks_exact_mut(PRIOR_INPUTS).enumerate() {
+            row[..GRAPH_FEATURES].copy_from_slice(
+                &batch.graph_features[graph * GRAPH_FEATURES..(graph + 1) * GRAPH_FEATURES],
+            );
+        }
+        for (node, &graph) in batch
+            .node_features
+            .chunks_exact(NODE_FEATURES)
+            .zip(&batch.graph_index)
+        {
+            let row =
+                &mut prior_inputs[graph as usize * PRIOR_INPUTS..][GRAPH_FEATURES..PRIOR_INPUTS];
+            let count = counts[graph as usize];
+            for (mean, &value) in row.iter_mut().zip(node) {
+                *mean += value / count;
+            }
+        }
         BatchTensors {
             node_features: Tensor::from_data(
                 TensorData::new(batch.node_features.clone(), [nodes, NODE_FEATURES]),
@@ -86,6 +111,10 @@ impl BatchTensors {
                     batch.graph_features.clone(),
                     [batch.num_graphs, GRAPH_FEATURES],
                 ),
+                device,
+            ),
+            prior_inputs: Tensor::from_data(
+                TensorData::new(prior_inputs, [batch.num_graphs, PRIOR_INPUTS]),
                 device,
             ),
             node_counts: Tensor::from_data(
@@ -200,7 +229,24 @@ impl Member {
 }
 
 impl Network {
-    /// Scores `[B]` (the members' mean) and embeddings `[B, members × D]`.
+    /// The prior's score `[B]` of each graph (without the correction), if the network has one.
+    pub fn prior_scores(&self, batch: &BatchTensors) -> Option<Tensor<1>> {
+        self.prior.as_ref().map(|prior| {
+            let device = batch.prior_inputs.device();
+            let weights = Tensor::<2>::from_data(
+                TensorData::new(prior.weights.clone(), [PRIOR_INPUTS, 1]),
+                &device,
+            );
+            batch
+                .prior_inputs
+                .clone()
+                .matmul(weights)
+                .reshape([batch.num_graphs])
+        })
+    }
+
+    /// Scores `[B]` (the members' mean, with the prior if any) and embeddings
+    /// `[B, members × D]`.
     pub fn forward(&self, batch: &BatchTensors) -> (Tensor<1>, Tensor<2>) {
         let (scores, embeddings): (Vec<Tensor<1>>, Vec<Tensor<2>>) = self
             .members
@@ -212,7 +258,11 @@ impl Network {
             .sum_dim(0)
             .reshape([batch.num_graphs])
             / count;
-        (mean, Tensor::cat(embeddings, 1))
+        let scores = match (&self.prior, self.prior_scores(batch)) {
+            (Some(prior), Some(prior_scores)) => prior_scores + mean * f64::from(prior.correction),
+            _ => mean,
+        };
+        (scores, Tensor::cat(embeddings, 1))
     }
 }
 

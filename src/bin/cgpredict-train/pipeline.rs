@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use cgpredict::metrics::{kendall_tau, spearman};
-use cgpredict::runtime::adapt::{Head, HeadTarget, rows_with_scores};
+use cgpredict::runtime::adapt::{Head, HeadTarget, head_rows};
 use cgpredict::runtime::{Device as RuntimeDevice, Predictor, PredictorOptions};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -16,9 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::{CrossValidation, FinetuneConfig, TrainConfig};
-use crate::data::{FamilyData, Sample, Selection, Standardization, load_family, standardizations};
+use crate::data::{
+    FamilyData, Sample, Selection, Standardization, load_family, log_scales, standardizations,
+};
 use crate::export::model_bytes;
 use crate::model::{Member, Mlp, Network};
+use crate::prior::Prior;
 use crate::train::{Curve, finetune, fit, predict, pretrain};
 
 /// Ranking quality on the target's held-out graphs.
@@ -75,7 +78,7 @@ pub struct FamilyCache {
 }
 
 impl FamilyCache {
-    fn get(
+    pub fn get(
         &mut self,
         data_dir: &Path,
         name: &str,
@@ -214,6 +217,11 @@ pub fn train_sources(
     seconds.insert("load", started.elapsed().as_secs_f64());
 
     let scales = standardizations(&fit_families);
+    let prior = config
+        .model
+        .prior
+        .as_ref()
+        .map(|prior| Prior::fit_families(&fit_families, prior));
     let mut members = Vec::with_capacity(config.model.members);
     for member_index in 0..config.model.members {
         let seed = config.seed.wrapping_add(member_index as u64);
@@ -245,6 +253,7 @@ pub fn train_sources(
         let (fitted, curve) = fit(
             Network {
                 members: vec![member],
+                prior: prior.clone(),
             },
             &fit_families,
             &scales,
@@ -258,7 +267,7 @@ pub fn train_sources(
         }
         *seconds.entry("fit").or_default() += started.elapsed().as_secs_f64();
     }
-    let fitted = Network { members };
+    let fitted = Network { members, prior };
     Ok(SourceTraining {
         network: fitted,
         curves,
@@ -386,12 +395,13 @@ impl StepChoice {
 }
 
 /// The scores of a head ([`Head`], one per member, as `Predictor::adapt` and
-/// `Predictor::adapt_ranking` fit it) on `network`'s embedding and score, fitted to the labels
-/// of `shots` and applied to graphs given by their `embeddings` and `scores` from the same
-/// network.
+/// `Predictor::adapt_ranking` fit it) on `network`'s embedding and score and the graphs'
+/// scale, fitted to the labels of `shots` and applied to the graphs `tests`, whose
+/// `embeddings` and `scores` come from the same network.
 pub fn head_scores(
     network: &Network,
     shots: &[&Sample],
+    tests: &[&Sample],
     embeddings: &[f32],
     scores: &[f32],
     target: HeadTarget,
@@ -401,14 +411,14 @@ pub fn head_scores(
     let dim = shot_embeddings.len() / shots.len().max(1);
     let labels: Vec<f64> = shots.iter().filter_map(|s| s.label).collect();
     let head = Head::fit(
-        &rows_with_scores(&shot_embeddings, &shot_scores, dim),
+        &head_rows(&shot_embeddings, &shot_scores, &log_scales(shots), dim),
         dim,
         network.members.len(),
         &labels,
         target,
     )
     .map_err(|e| e.to_string())?;
-    Ok(head.predict(&rows_with_scores(embeddings, scores, dim)))
+    Ok(head.predict(&head_rows(embeddings, scores, &log_scales(tests), dim)))
 }
 
 /// Chooses the fine-tuning steps by K-fold cross-validation on the shots alone: for each
@@ -449,6 +459,7 @@ pub fn choose_steps(
             let ranked = head_scores(
                 &tuned,
                 &train,
+                &validation,
                 &embeddings,
                 &scores,
                 HeadTarget::Ranks,
@@ -743,6 +754,7 @@ fn check_model(
                     "node_features": features.node_features,
                     "edge_index": features.edge_index,
                     "graph_features": features.graph_features,
+                    "label": samples[i].label,
                     "score": burn_scores[i],
                     "embedding": &burn_embeddings[i * dim..(i + 1) * dim],
                 })

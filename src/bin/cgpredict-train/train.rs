@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use cgpredict::spectral::all_nearest_neighbours;
@@ -166,6 +167,11 @@ fn regress<'a>(
         let batch = BatchTensors::new(&collate(items.iter().map(|item| item.0)), device);
         let labels: Vec<f32> = items.iter().map(|item| item.1).collect();
         let classes: Vec<usize> = items.iter().map(|item| item.2).collect();
+        // With a prior, each member learns what the prior leaves (its score is added, as a
+        // constant), and only differences within a family count: the loss is centered per
+        // family, so no member is rewarded for telling families apart.
+        let prior = network.prior_scores(&batch);
+        let centered = prior.is_some();
         // Each member's own loss, summed: their gradients stay apart.
         let loss = network
             .members
@@ -178,7 +184,18 @@ fn regress<'a>(
                     embedding
                 };
                 let predictions = member.regressor.forward(embedding).reshape([items.len()]);
-                regression(predictions, &labels, &classes, rank_weight, device)
+                let predictions = match &prior {
+                    Some(prior) => predictions + prior.clone(),
+                    None => predictions,
+                };
+                regression(
+                    predictions,
+                    &labels,
+                    &classes,
+                    rank_weight,
+                    centered,
+                    device,
+                )
             })
             .reduce(|a, b| a + b)
             .expect("a network has members");
@@ -292,13 +309,18 @@ pub fn finetune(
 
 /// Scores and embeddings of `samples`, in batches.
 pub fn predict(network: &Network, samples: &[&Sample], device: &Device) -> (Vec<f32>, Vec<f32>) {
+    // Without autodiff: on the autodiff device each forward pass stays recorded until a
+    // backward pass that never comes, and an evaluation's predictions grew its memory by
+    // gigabytes.
+    let network = network.valid();
+    let device = device.clone().inner();
     let mut scores = Vec::with_capacity(samples.len());
     let mut embeddings = Vec::new();
     for chunk in samples.chunks(256) {
-        let batch = BatchTensors::new(&collate(chunk.iter().copied()), device);
+        let batch = BatchTensors::new(&collate(chunk.iter().copied()), &device);
         let (score, embedding) = network.forward(&batch);
-        scores.extend(crate::model::values(score.detach()));
-        embeddings.extend(crate::model::values(embedding.detach()));
+        scores.extend(crate::model::values(score));
+        embeddings.extend(crate::model::values(embedding));
     }
     (scores, embeddings)
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use cgpredict::runtime::{Predictor, PredictorOptions};
 use cgpredict::search::{
     EvolutionConfig, GuidedConfig, Method, Nb101Space, Nb201Space, OfaAccuracyPredictor, OfaSpace,
-    Oracle, PredictorScorer, Scorer, SearchSpace, Table, nb101_table, nb201_table, search,
+    Oracle, PredictorScorer, ScaleScorer, Scorer, SearchSpace, Table, nb101_table, nb201_table,
+    search,
 };
 use cgpredict::{Error, Result};
 use clap::{Args, ValueEnum};
@@ -86,6 +87,9 @@ enum MethodName {
     Random,
     Evolution,
     Predictor,
+    /// The guided EA with log MACs (then least squares on log MACs and log params) in place
+    /// of the predictor: what the predictor must beat.
+    Macs,
 }
 
 /// Mean and standard deviation (n - 1; 0 for one run) over runs.
@@ -276,19 +280,23 @@ fn run_space<S: SearchSpace>(
         refine: args.refine.unwrap_or(budget / 5),
         ..guided
     };
-    let mut scorer =
-        predictor.map(|p| PredictorScorer::new(p, space, args.adapt_from.unwrap_or(guided.warmup)));
+    let adapt_from = args.adapt_from.unwrap_or(guided.warmup);
+    let mut scorer = predictor.map(|p| PredictorScorer::new(p, space, adapt_from));
+    let mut scale_scorer = ScaleScorer::new(space, adapt_from);
     let mut methods = Vec::new();
     for name in &args.methods {
         let method = match name {
             MethodName::Random => Method::Random,
             MethodName::Evolution => Method::Evolution(evolution),
-            MethodName::Predictor => Method::Guided(guided),
+            MethodName::Predictor | MethodName::Macs => Method::Guided(guided),
         };
         let mut runs = Vec::new();
         for run in 0..args.runs {
             let seed = args.seed + run as u64;
-            let scorer = scorer.as_mut().map(|s| s as &mut dyn Scorer<S::Arch>);
+            let scorer = match name {
+                MethodName::Macs => Some(&mut scale_scorer as &mut dyn Scorer<S::Arch>),
+                _ => scorer.as_mut().map(|s| s as &mut dyn Scorer<S::Arch>),
+            };
             let outcome = search(space, oracle, &method, scorer, budget, seed)
                 .map_err(|error| error.context(format!("{} (seed {seed})", method.name())))?;
             runs.push(RunReport {
@@ -303,7 +311,10 @@ fn run_space<S: SearchSpace>(
         let accuracies: Vec<f64> = runs.iter().map(|run| run.accuracy).collect();
         let ranks: Option<Vec<f64>> = runs.iter().map(|run| run.rank.map(|r| r as f64)).collect();
         methods.push(MethodReport {
-            name: display_name(&method),
+            name: match name {
+                MethodName::Macs => "MACs-guided EA",
+                _ => display_name(&method),
+            },
             config: method,
             accuracy: Stats::of(&accuracies),
             rank: ranks.map(|ranks| Stats::of(&ranks)),
