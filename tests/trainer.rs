@@ -327,6 +327,10 @@ fn the_tiny_evaluation_writes_table_1() {
         "| CL-fine-tune, ranking adapt instead (ours) |",
         "| synflow (measured, subset) |",
         "| CL-fine-tune (paper) |",
+        "| MACs (baseline, same split) |",
+        "| params (baseline, same split) |",
+        "| least squares on (log MACs, log params) (baseline, same split) |",
+        "| ridge on op histogram + log MACs + log params (baseline, same split) |",
     ] {
         assert!(table.contains(row), "{row} in\n{table}");
     }
@@ -334,10 +338,16 @@ fn the_tiny_evaluation_writes_table_1() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval.json")).unwrap()).unwrap();
     let results = report["results"].as_array().unwrap();
-    // 2 targets x 2 methods x (score or head by cross-validation, then a ranking head, then a
-    // kernel correction, fine-tuned, not fine-tuned, adapted instead, ranking head instead),
-    // 2 seeds each.
-    assert_eq!(results.len(), 28);
+    // 2 targets x (2 methods x (score or head by cross-validation, then a ranking head, then
+    // a kernel correction, fine-tuned, not fine-tuned, adapted instead, ranking head instead)
+    // + 4 baselines), 2 seeds each.
+    assert_eq!(results.len(), 36);
+    // One cell per baseline and target, whatever the number of methods.
+    let macs: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["method"] == "baseline: MACs")
+        .collect();
+    assert_eq!(macs.len(), 2);
     for result in results {
         assert_eq!(result["srcc"].as_array().unwrap().len(), 2);
     }
@@ -373,4 +383,66 @@ fn the_tiny_evaluation_writes_table_1() {
     ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
+}
+
+/// `cgpredict-train lofo` on the tiny config: each family ranked by a model trained on the
+/// others, with the correction weight chosen on the sources, beside the baselines.
+#[test]
+fn the_tiny_leave_one_family_out_evaluation_prints_the_baselines() {
+    let dir = out_dir("trainer-lofo-tiny");
+    let output = train(&[
+        "lofo",
+        "--config",
+        "configs/lofo-tiny.json",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = std::fs::read_to_string(dir.join("table.md")).unwrap();
+    for row in [
+        "| cgpredict, zero-shot (ours) |",
+        "| its prior alone (ours) |",
+        "| MACs |",
+        "| params |",
+        "| least squares on (log MACs, log params) |",
+        "| ridge on op histogram + log MACs + log params |",
+        "| synflow (zero-cost proxy) |",
+    ] {
+        assert!(table.contains(row), "{row} in\n{table}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lofo.json")).unwrap()).unwrap();
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for result in results {
+        // Chosen among the candidates by validation on the other families.
+        let correction = result["correction"].as_f64().unwrap();
+        assert!(correction == 0.0 || correction == 1.0, "{correction}");
+        assert_eq!(result["validation"].as_array().unwrap().len(), 2);
+        for srcc in result["rows"]["cgpredict, zero-shot (ours)"]
+            .as_array()
+            .unwrap()
+        {
+            assert!(srcc.as_f64().unwrap().is_finite());
+        }
+        assert_eq!(
+            result["rows"]["MACs"].as_array().unwrap().len(),
+            2,
+            "one value per seed"
+        );
+    }
+    // Synflow on the NB-301 subset as scipy computes it (see the_tiny_evaluation_writes_table_1).
+    let nb301 = results.iter().find(|r| r["family"] == "nb301").unwrap();
+    let synflow = nb301["subset_rows"]["synflow (zero-cost proxy)"][0]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (synflow - 0.216_662_306_649_226_56).abs() < 1e-12,
+        "{synflow}"
+    );
+    assert_eq!(nb301["subset_graphs"], 500);
 }

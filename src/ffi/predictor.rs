@@ -257,9 +257,10 @@ pub unsafe extern "C" fn cgp_embed(
 
 /// Fits a new head on the model's embeddings and the log MACs and log params of `n` labeled
 /// graphs (closed-form ridge regression; labels in any scale, higher = better; at least 2
-/// that differ), which `cgp_predict` uses from then on. From 5 labels on, least squares on
-/// log MACs and log params alone is kept instead when leave-one-out on the labels ranks them
-/// better with it. On failure the predictor keeps its previous head.
+/// that differ), which `cgp_predict` uses from then on. From 5 labels on, the model's own
+/// score (rescaled) or least squares on log MACs and log params alone is kept instead when
+/// leave-one-out on the labels ranks them better with it. On failure the predictor keeps its
+/// previous head.
 ///
 /// # Safety
 /// `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
@@ -281,9 +282,9 @@ pub unsafe extern "C" fn cgp_predictor_adapt(
 /// rank units. Only the order of the labels counts, so a few broken networks among them
 /// cannot dominate the fit, and the model's score keeps what it knew: what a search that only
 /// orders candidates wants (the search of `cgpredict search` fits this head). From 5 labels
-/// on, least squares on log MACs and log params alone is kept instead when leave-one-out on
-/// the labels ranks them better with it. Replaces any earlier head; on failure the predictor
-/// keeps its previous head.
+/// on, the model's own score or least squares on log MACs and log params alone is kept
+/// instead when leave-one-out on the labels ranks them better with it. Replaces any earlier
+/// head; on failure the predictor keeps its previous head.
 ///
 /// # Safety
 /// `p` is valid and not used by another thread during the call; `graphs` holds `n` valid

@@ -9,11 +9,12 @@
 //! the embedding's dimensions or the embedding is rank-deficient.
 //!
 //! A head's input row ([`head_rows`]) is a graph's embedding, the model's score, then
-//! `log2(1 + MACs)` and `log2(1 + parameters)`. [`Head::fit`] fits two candidates on it: the
-//! model's head (embedding and scale, plus the score when ranking) and the **scale fit**, least
-//! squares on (log MACs, log params) alone, what a user gets for free. It keeps the one whose
-//! leave-one-out predictions rank the given labels better (closed form, below), so that a few
-//! labels of a family the model transfers poorly to cannot make adaptation worse than that fit.
+//! `log2(1 + MACs)` and `log2(1 + parameters)`. [`Head::fit`] fits three candidates on it: the
+//! model's head (embedding and scale, plus the score when ranking), the model's own score
+//! rescaled, and the **scale fit**, least squares on (log MACs, log params) alone, what a user
+//! gets for free. It keeps the one whose leave-one-out predictions rank the given labels best
+//! (closed form, below), so that a few labels can make adaptation neither worse than that fit
+//! nor worse than the model left as it was.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -184,13 +185,24 @@ pub enum HeadTarget {
     Ranks,
 }
 
-/// Which candidate a [`Head`] kept.
+/// The candidates a [`Head`] chooses between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Candidate {
+    /// The model's head: one ridge per member on its part of the embedding, the score (for
+    /// ranks) and the scale, averaged.
+    ModelHead,
+    /// The model's own score, only rescaled (least squares on the score alone): adapting
+    /// changes nothing of the order the model gave.
+    Score,
+    /// Least squares on (log MACs, log params) alone.
+    Scale,
+}
+
+/// The fitted candidate a [`Head`] kept.
 #[derive(Debug, Clone, PartialEq)]
 enum Choice {
-    /// One [`RidgeHead`] per member, on its part of the embedding, the score (for ranks) and
-    /// the scale; their predictions averaged.
-    Model(Vec<RidgeHead>),
-    /// Least squares on (log MACs, log params) alone.
+    ModelHead(Vec<RidgeHead>),
+    Score(RidgeHead),
     Scale(RidgeHead),
 }
 
@@ -199,9 +211,9 @@ enum Choice {
 /// candidate fits one [`RidgeHead`] per member, on that member's part of the embedding (with
 /// the scale, and the model's score for [`HeadTarget::Ranks`]), and averages them. One ridge
 /// over all parts at once would fit M times as many weights from the same 40-50 labels; per
-/// member, each head is as well posed as a single model's. Against it stands the scale fit;
-/// the one whose leave-one-out predictions rank the labels better is kept (see the module
-/// documentation).
+/// member, each head is as well posed as a single model's. Against it stand the model's own
+/// score and the scale fit; the candidate whose leave-one-out predictions rank the labels
+/// best is kept (see the module documentation), ties going to the one with fewer weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     target: HeadTarget,
@@ -214,7 +226,8 @@ pub struct Head {
 /// [`MIN_LABELS_TO_CHOOSE`] labels, or for predictions that are all equal).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LeaveOneOut {
-    pub model: Option<f64>,
+    pub model_head: Option<f64>,
+    pub score: Option<f64>,
     pub scale: Option<f64>,
 }
 
@@ -255,36 +268,28 @@ impl Head {
                 *sum += value / members as f64;
             }
         }
-        let scales = scale_rows(rows, embedding_dim);
-        let (scale_head, scale_loo) = fit_part(&scales, 2, labels, target)?;
+        let (score_head, score_loo) =
+            fit_part(&score_rows(rows, embedding_dim), 1, labels, target)?;
+        let (scale_head, scale_loo) =
+            fit_part(&scale_rows(rows, embedding_dim), 2, labels, target)?;
         let leave_one_out = if labels.len() >= MIN_LABELS_TO_CHOOSE {
             let srcc = |predicted: &[f64]| spearman(predicted, labels).ok();
             LeaveOneOut {
-                model: srcc(&model_loo),
+                model_head: srcc(&model_loo),
+                score: srcc(&score_loo),
                 scale: srcc(&scale_loo),
             }
         } else {
             LeaveOneOut {
-                model: None,
+                model_head: None,
+                score: None,
                 scale: None,
             }
         };
-        // Ties go to the scale fit, the simpler of the two.
-        let keep_scale = match leave_one_out {
-            LeaveOneOut {
-                model: Some(model),
-                scale: Some(scale),
-            } => scale >= model,
-            LeaveOneOut {
-                model: None,
-                scale: Some(_),
-            } => true,
-            _ => false,
-        };
-        let choice = if keep_scale {
-            Choice::Scale(scale_head)
-        } else {
-            Choice::Model(member_heads)
+        let choice = match leave_one_out.best() {
+            Candidate::Score => Choice::Score(score_head),
+            Candidate::Scale => Choice::Scale(scale_head),
+            Candidate::ModelHead => Choice::ModelHead(member_heads),
         };
         Ok(Head {
             target,
@@ -294,9 +299,13 @@ impl Head {
         })
     }
 
-    /// Whether the model's head was kept (else the scale fit was).
-    pub fn uses_model(&self) -> bool {
-        matches!(self.choice, Choice::Model(_))
+    /// The candidate kept.
+    pub fn kept(&self) -> Candidate {
+        match self.choice {
+            Choice::ModelHead(_) => Candidate::ModelHead,
+            Choice::Score(_) => Candidate::Score,
+            Choice::Scale(_) => Candidate::Scale,
+        }
     }
 
     /// The candidates' leave-one-out SRCC that decided between them.
@@ -307,8 +316,9 @@ impl Head {
     /// The head's score for each row ([`head_rows`]) of the fitted width.
     pub fn predict(&self, rows: &[f32]) -> Vec<f32> {
         match &self.choice {
+            Choice::Score(head) => head.predict(&score_rows(rows, self.embedding_dim)),
             Choice::Scale(head) => head.predict(&scale_rows(rows, self.embedding_dim)),
-            Choice::Model(member_heads) => {
+            Choice::ModelHead(member_heads) => {
                 let members = member_heads.len();
                 let member_dim = self.embedding_dim / members;
                 let mut sums = vec![0.0f32; rows.len() / (self.embedding_dim + ROW_EXTRA)];
@@ -343,6 +353,35 @@ fn member_rows(
                 .chain(score)
                 .chain(row[embedding_dim + 1..].iter().copied())
         })
+        .collect()
+}
+
+impl LeaveOneOut {
+    /// The candidate of highest SRCC; ties go to the one with fewer weights (the score, then
+    /// the scale fit). Without any SRCC (too few labels), the model's head.
+    pub fn best(&self) -> Candidate {
+        [
+            (Candidate::Score, self.score),
+            (Candidate::Scale, self.scale),
+            (Candidate::ModelHead, self.model_head),
+        ]
+        .into_iter()
+        .filter_map(|(candidate, srcc)| srcc.map(|srcc| (candidate, srcc)))
+        .fold(
+            None,
+            |best: Option<(Candidate, f64)>, (candidate, srcc)| match best {
+                Some((_, top)) if top >= srcc => best,
+                _ => Some((candidate, srcc)),
+            },
+        )
+        .map_or(Candidate::ModelHead, |(candidate, _)| candidate)
+    }
+}
+
+/// Each row's score.
+fn score_rows(rows: &[f32], embedding_dim: usize) -> Vec<f32> {
+    rows.chunks_exact(embedding_dim + ROW_EXTRA)
+        .map(|row| row[embedding_dim])
         .collect()
 }
 
@@ -522,13 +561,23 @@ mod tests {
     fn one_member_heads_are_the_single_model_heads() {
         let (rows, labels) = ensemble_rows(1, false);
         let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Ranks).unwrap();
-        assert!(head.uses_model(), "{:?}", head.leave_one_out());
+        assert_eq!(
+            head.kept(),
+            Candidate::ModelHead,
+            "{:?}",
+            head.leave_one_out()
+        );
         // Ranks: the whole row (embedding, score, scale).
         let single = fit_ranking_head(&rows, 6, &labels).unwrap();
         assert_eq!(head.predict(&rows), single.predict(&rows));
         // Labels: the embedding and the scale, without the score.
         let head = Head::fit(&rows, 3, 1, &labels, HeadTarget::Labels).unwrap();
-        assert!(head.uses_model(), "{:?}", head.leave_one_out());
+        assert_eq!(
+            head.kept(),
+            Candidate::ModelHead,
+            "{:?}",
+            head.leave_one_out()
+        );
         let without_score: Vec<f32> = rows
             .chunks_exact(6)
             .flat_map(|row| [&row[..3], &row[4..]].concat())
@@ -542,7 +591,12 @@ mod tests {
     fn member_heads_average_heads_on_each_members_part() {
         let (rows, labels) = ensemble_rows(2, false);
         let head = Head::fit(&rows, 6, 2, &labels, HeadTarget::Labels).unwrap();
-        assert!(head.uses_model(), "{:?}", head.leave_one_out());
+        assert_eq!(
+            head.kept(),
+            Candidate::ModelHead,
+            "{:?}",
+            head.leave_one_out()
+        );
         // Member 1's head recovers the labels; member 0's part carries nothing of them, so
         // its head predicts about their mean: the average is halfway between.
         let mean = labels.iter().sum::<f64>() / labels.len() as f64;
@@ -577,7 +631,11 @@ mod tests {
                 let (rows, labels) = ensemble_rows(members, true);
                 let head = Head::fit(&rows, 3 * members, members, &labels, target).unwrap();
                 let loo = head.leave_one_out();
-                assert!(!head.uses_model(), "{target:?}, {members} members: {loo:?}");
+                assert_eq!(
+                    head.kept(),
+                    Candidate::Scale,
+                    "{target:?}, {members} members: {loo:?}"
+                );
                 assert!(loo.scale.unwrap() > 0.75, "{loo:?}");
                 // Exactly the least-squares fit on the scale columns.
                 let scale_rows: Vec<f32> = rows
@@ -595,14 +653,52 @@ mod tests {
         let (rows, labels) = ensemble_rows(1, true);
         let few = MIN_LABELS_TO_CHOOSE - 1;
         let head = Head::fit(&rows[..6 * few], 3, 1, &labels[..few], HeadTarget::Ranks).unwrap();
-        assert!(head.uses_model());
+        assert_eq!(head.kept(), Candidate::ModelHead);
         assert_eq!(
             head.leave_one_out(),
             LeaveOneOut {
-                model: None,
+                model_head: None,
+                score: None,
                 scale: None
             }
         );
+    }
+
+    #[test]
+    fn labels_the_score_already_ranks_keep_the_score() {
+        // Labels that the model's score orders exactly, the embedding and the scale unrelated
+        // to them: every fit can only add noise.
+        let (mut rows, _) = ensemble_rows(1, true);
+        let labels: Vec<f64> = rows
+            .chunks_exact_mut(6)
+            .enumerate()
+            .map(|(i, row)| {
+                row[3] = (1.3 * i as f32).sin();
+                f64::from(row[3]).exp()
+            })
+            .collect();
+        for target in [HeadTarget::Labels, HeadTarget::Ranks] {
+            let head = Head::fit(&rows, 3, 1, &labels, target).unwrap();
+            assert_eq!(head.kept(), Candidate::Score, "{:?}", head.leave_one_out());
+            let predicted: Vec<f64> = head.predict(&rows).into_iter().map(f64::from).collect();
+            assert_eq!(spearman(&predicted, &labels).unwrap(), 1.0);
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_candidate_with_fewer_weights() {
+        let tie = |model_head, score, scale| {
+            LeaveOneOut {
+                model_head,
+                score,
+                scale,
+            }
+            .best()
+        };
+        assert_eq!(tie(Some(0.9), Some(0.9), Some(0.9)), Candidate::Score);
+        assert_eq!(tie(Some(0.9), Some(0.5), Some(0.9)), Candidate::Scale);
+        assert_eq!(tie(Some(0.91), Some(0.9), None), Candidate::ModelHead);
+        assert_eq!(tie(None, None, None), Candidate::ModelHead);
     }
 
     #[test]

@@ -250,8 +250,9 @@ impl Predictor {
     }
 
     /// Fits a ridge-regression head on the embeddings and the log MACs and log params of
-    /// `graphs` against `labels` (any scale; higher = better), or least squares on the scale
-    /// alone where leave-one-out on the labels ranks better with it, which
+    /// `graphs` against `labels` (any scale; higher = better), or keeps the model's own score
+    /// (rescaled) or least squares on the scale alone where leave-one-out on the labels ranks
+    /// better with it, which
     /// [`Predictor::predict`] uses from then on. A new call replaces the head; see
     /// [`super::adapt`].
     pub fn adapt(&mut self, graphs: &[&Graph], labels: &[f32]) -> Result<()> {
@@ -260,8 +261,9 @@ impl Predictor {
     }
 
     /// Fits a head for ranking on the embeddings of `graphs`, the model's own scores and the
-    /// graphs' log MACs and log params against the **ranks** of `labels` (or least squares on
-    /// the scale alone, as [`Predictor::adapt`] chooses; what the search's scorer fits), which [`Predictor::predict`] uses from then on: only the order
+    /// graphs' log MACs and log params against the **ranks** of `labels` (or the model's own
+    /// score or least squares on the scale alone, as [`Predictor::adapt`] chooses; what the
+    /// search's scorer fits), which [`Predictor::predict`] uses from then on: only the order
     /// of the labels counts, so a few broken networks cannot dominate the fit, and the
     /// model's score keeps what it knew. Scores are then in rank units. A new call replaces
     /// the head, as [`Predictor::adapt`] does.

@@ -61,8 +61,9 @@ pub fn rank_graphs(predictor: &Predictor, graphs: &[&Graph]) -> Result<Vec<usize
 /// Until `adapt_from` labels are known (and at least two differ), candidates get the model's
 /// own score. From then on each [`Scorer::update`] fits a ridge-regression head
 /// ([`Head`], as [`Predictor::adapt_ranking`] does) on every labeled architecture's
-/// embedding together with the model's own score and its log MACs and log params (or, where
-/// leave-one-out on the labels says it ranks better, least squares on the scale alone), and
+/// embedding together with the model's own score and its log MACs and log params (or keeps
+/// the model's own score, or least squares on the scale alone, where leave-one-out on the
+/// labels says either ranks better), and
 /// candidates get the head's score: the practical counterpart of the paper's fine-tuning on
 /// the labels of the target family. Two choices differ from [`Predictor::adapt`], because a
 /// search needs only the order of the best candidates:
