@@ -239,7 +239,8 @@ fn devices_and_oversized_model_files_are_refused_before_reading() {
     // A sparse file beyond the model-file limit: refused from its size, without reading.
     let big = scratch("big.onnx");
     let file = std::fs::File::create(&big).unwrap();
-    file.set_len(cgpredict::runtime::DEFAULT_MAX_MODEL_BYTES + 1).unwrap();
+    file.set_len(cgpredict::runtime::DEFAULT_MAX_MODEL_BYTES + 1)
+        .unwrap();
     let start = Instant::now();
     let error = Predictor::open(&PredictorOptions {
         model: Some(big.clone()),

@@ -244,6 +244,7 @@ mod tests {
     use prost::Message;
 
     use super::super::proto::{GraphProto, ModelProto, NodeProto};
+    use super::super::read;
     use super::*;
 
     fn model_of(nodes: usize) -> Vec<u8> {
@@ -277,6 +278,39 @@ mod tests {
         // Two graph fields merge into one graph of both node lists.
         let twice = [model_of(2), model_of(3)].concat();
         assert_eq!(census(&twice).nodes, 5);
+    }
+
+    #[test]
+    fn lists_count_at_their_decoded_size() {
+        use super::super::proto::{AttributeProto, TensorProto};
+        let node = NodeProto {
+            input: vec!["x".into()],
+            output: vec!["y".into()],
+            attribute: vec![AttributeProto::default(); 1000],
+            ..NodeProto::default()
+        };
+        let weights = TensorProto {
+            dims: vec![3, 4],
+            int64_data: vec![0; 100],
+            ..TensorProto::default()
+        };
+        let model = ModelProto {
+            graph: Some(GraphProto {
+                node: vec![node],
+                initializer: vec![weights],
+                ..GraphProto::default()
+            }),
+            ..ModelProto::default()
+        }
+        .encode_to_vec();
+        let slice = size_of::<Bytes>() as u64;
+        let per_attribute = slice + size_of::<read::AttributeProto>() as u64;
+        let census = census(&model);
+        assert_eq!(census.nodes, 1);
+        assert_eq!(census.largest_node, (2 * slice + 1000 * per_attribute, 0));
+        // The node's slice and two links; the initializer, its 2 dims and 100 values.
+        let initializer = size_of::<read::TensorProto>() as u64 + 102 * 8;
+        assert_eq!(census.held, slice + 2 * INDEX_BYTES_PER_LINK + initializer);
     }
 
     #[test]
