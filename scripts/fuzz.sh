@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS="onnx_import graph_json nb201_string nb101_spec darts_genotype ofa_spec predictor_model"
+ALL_TARGETS="onnx_import onnx_gz graph_json c_builder nb201_string nb101_spec darts_genotype ofa_spec predictor_model"
 targets=${FUZZ_TARGETS:-$ALL_TARGETS}
 seconds=${FUZZ_SECONDS:-600}
 
@@ -38,12 +38,21 @@ if [ ! -d fuzz/corpus ]; then
     mkdir -p fuzz/corpus
     tar -C fuzz/corpus -xJf fuzz/corpora.tar.xz
 fi
+# onnx_gz starts from onnx_import's models, each marked to be gzip-compressed by the target.
+if [ -z "$(ls -A fuzz/corpus/onnx_gz 2>/dev/null)" ]; then
+    mkdir -p fuzz/corpus/onnx_gz
+    for model in fuzz/corpus/onnx_import/*; do
+        { printf '\0'; cat "$model"; } >"fuzz/corpus/onnx_gz/$(basename "$model")"
+    done
+fi
 scripts/fetch-onnxruntime.sh >/dev/null
 CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} nice -n 10 "${fuzz[@]}" build --fuzz-dir fuzz -O
 mkdir -p fuzz/logs
 for target in $targets; do
     mkdir -p "fuzz/artifacts/$target" "fuzz/corpus/$target"
-    options=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/")
+    # Memory and time blow-ups count as crashes (issue #28): 1 GB of RSS, 10 s per input.
+    options=(-max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=1024 -timeout=10
+        -artifact_prefix="fuzz/artifacts/$target/")
     # ONNX Runtime keeps process-wide allocations (its environment, thread pools) alive
     # after the first session: not leaks of one input.
     [ "$target" = predictor_model ] && options+=(-detect_leaks=0)
