@@ -25,8 +25,12 @@ if [ "${1:-}" = pack ]; then
     for target in $ALL_TARGETS; do
         mkdir -p "fuzz/corpus.min/$target"
         options=(-merge=1)
-        [ "$target" = predictor_model ] && options+=(-detect_leaks=0)
-        "fuzz/target/x86_64-unknown-linux-gnu/release/$target" "${options[@]}" \
+        asan=()
+        if [ "$target" = predictor_model ]; then
+            options+=(-detect_leaks=0 -malloc_limit_mb=1000000000)  # as when fuzzing, below
+            asan=(ASAN_OPTIONS=allocator_may_return_null=1)
+        fi
+        env "${asan[@]}" "fuzz/target/x86_64-unknown-linux-gnu/release/$target" "${options[@]}" \
             "fuzz/corpus.min/$target" "fuzz/corpus/$target" 2>/dev/null
     done
     tar -C fuzz/corpus.min -cJf fuzz/corpora.tar.xz $ALL_TARGETS
