@@ -276,7 +276,8 @@ enum cgp_status cgp_graph_new(struct cgp_graph **out);
 void cgp_graph_free(struct cgp_graph *g);
 
 /*
- Adds a node after checking it; writes its id (0, 1, 2, ... in order of addition).
+ Adds a node after checking it; writes its id (0, 1, 2, ... in order of addition) to
+ `out_id` unless it is NULL (ids are also the count of nodes added before).
  A refused node leaves the graph unchanged; the message names the node and the field.
 
  # Safety
@@ -407,10 +408,11 @@ enum cgp_status cgp_limits_set_max_onnx_bytes(struct cgp_limits *l, uint64_t max
  Imports an ONNX model file (plain or gzip-compressed) as a computation graph: structure
  and shapes only, weights are never read (external data files are not opened). The graph
  input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
- `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
- cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
- can be neither inferred nor read from the file's value_info; a model beyond the default
- limits, see `cgp_limits`).
+ `CGP_IO_ERROR` (unreadable file, or not a regular file: a device, FIFO or directory is
+ refused before any read), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a cycle; the
+ message names the node), `CGP_UNSUPPORTED` (an operator whose output shape can be
+ neither inferred nor read from the file's value_info; a model beyond the default limits,
+ see `cgp_limits`; lists of more elements than their bytes could describe).
 
  # Safety
  `path` is NULL or a NUL-terminated string; `out` is valid for a write.
@@ -419,7 +421,8 @@ enum cgp_status cgp_graph_from_onnx_file(const char *path, struct cgp_graph **ou
 
 /*
  `cgp_graph_from_onnx_file` within `limits`: a file larger than `max_onnx_bytes` is not
- read, and a model graph of more nodes than `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
+ read, a compressed one stops inflating there, and a model graph of more nodes than
+ `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
 
  # Safety
  `path` is NULL or a NUL-terminated string; `limits` is valid; `out` is valid for a write.
@@ -520,7 +523,9 @@ enum cgp_status cgp_onnx_last_report_json(char **out);
  incompatible one is `CGP_RUNTIME_ERROR`, as is `CGP_DEVICE_CUDA` when CUDA cannot run (a
  build without the `cuda` feature, no CUDA-enabled ONNX Runtime, libraries, driver or GPU);
  `CGP_DEVICE_AUTO` then runs on the CPU. A file that is not a cgpredict model of this
- build's feature schema is `CGP_MODEL_ERROR`.
+ build's feature schema is `CGP_MODEL_ERROR`. The file must be a regular file
+ (`CGP_IO_ERROR` for a device, FIFO or directory, before any read) of at most 256 MiB
+ (`CGP_UNSUPPORTED` beyond, from its size, before any read).
 
  # Safety
  `model_path` is NULL or NUL-terminated; `out` is valid for a write.
@@ -574,7 +579,8 @@ enum cgp_status cgp_predict(const struct cgp_predictor *p, const struct cgp_grap
 
 /*
  Writes the model's embeddings of `n` graphs, row-major `n * dim` floats
- (`cgp_predictor_embedding_dim`). `out_len` < `n * dim` is `CGP_BUFFER_TOO_SMALL`.
+ (`cgp_predictor_embedding_dim`). `out_len` < `n * dim` is `CGP_BUFFER_TOO_SMALL`;
+ `n * dim` beyond `SIZE_MAX` is `CGP_INVALID_ARGUMENT`.
 
  # Safety
  `p` is valid; `graphs` holds `n` valid graph pointers; `out` is valid for `out_len` writes.

@@ -21,6 +21,39 @@ pub enum ErrorKind {
     BufferTooSmall,
 }
 
+/// The most characters of a caller's input that a message repeats.
+const EXCERPT_CHARS: usize = 200;
+
+/// The most characters of a message: enough for any message the library writes, with
+/// excerpts of the input, so that a message never grows with the input.
+const MESSAGE_CHARS: usize = 2000;
+
+/// `text`, a piece of a caller's input to repeat in a message, cut to its first 200
+/// characters with an ellipsis and the count of the rest when longer.
+pub(crate) fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    cut(text, EXCERPT_CHARS)
+}
+
+fn cut(text: &str, chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(chars) {
+        None => text.into(),
+        Some((end, _)) => format!(
+            "{}... ({} more characters)",
+            &text[..end],
+            text[end..].chars().count()
+        )
+        .into(),
+    }
+}
+
+/// `message` cut to [`MESSAGE_CHARS`].
+fn capped(message: String) -> String {
+    match cut(&message, MESSAGE_CHARS) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
+}
+
 /// An error with its kind and a message that names the offending item (node, field, file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -32,7 +65,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,
-            message: message.into(),
+            message: capped(message.into()),
         }
     }
 
@@ -52,7 +85,7 @@ impl Error {
     pub fn context(self, context: impl fmt::Display) -> Error {
         Error {
             kind: self.kind,
-            message: format!("{context}: {}", self.message),
+            message: capped(format!("{context}: {}", self.message)),
         }
     }
 
@@ -78,3 +111,24 @@ impl From<std::io::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_input_is_cut_in_messages() {
+        assert_eq!(excerpt("short"), "short");
+        let long = "é".repeat(10_000_000);
+        let cut = excerpt(&long);
+        assert!(cut.starts_with(&"é".repeat(200)), "{}", &cut[..10]);
+        assert!(cut.ends_with("é... (9999800 more characters)"), "{cut}");
+        let error = Error::parse(format!("bad: {long}")).context("in x");
+        assert!(
+            error.message.chars().count() < 2100,
+            "{}",
+            error.message.len()
+        );
+        assert!(error.message.starts_with("in x: bad: éé"));
+    }
+}

@@ -9,6 +9,7 @@
 pub mod error;
 pub mod features;
 pub mod ffi;
+mod files;
 pub mod graph;
 pub mod import;
 pub mod metrics;

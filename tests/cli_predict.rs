@@ -275,7 +275,7 @@ fn the_model_environment_variable_overrides_the_default() {
         &["predict", "--nb201", NB201],
     ));
     assert!(
-        missing.contains(&format!("{MODEL_ENV}: /nonexistent/model.onnx")),
+        missing.contains(&format!("{MODEL_ENV}: cannot read /nonexistent/model.onnx")),
         "{missing}"
     );
 }

@@ -48,3 +48,29 @@ fn canonical_edge_order_is_a_fixed_point() {
     );
     check_canonical_fixed_point(&graph);
 }
+
+/// `predictor_model` (ASan, libFuzzer's 1 GB limits) found a model file that loads as a
+/// cgpredict model and whose ConstantOfShape asks ONNX Runtime for 456 GB when it runs. The
+/// fuzzer aborted at the allocation; in a normal build ONNX Runtime's arena refuses it and
+/// scoring fails with a runtime error naming the node, which is what this checks.
+#[test]
+fn a_model_asking_for_456_gb_fails_to_run_with_an_error() {
+    use cgpredict::ErrorKind;
+    use cgpredict::runtime::{Device, Predictor, PredictorOptions};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/predictor_model_456gb_constant_of_shape.onnx");
+    let options = PredictorOptions {
+        model: Some(path),
+        device: Device::Cpu,
+        ..PredictorOptions::default()
+    };
+    let predictor = Predictor::open(&options).expect("the fuzzed file is a cgpredict model");
+    let graph = cgpredict::import::nasbench201(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+        10,
+    )
+    .unwrap();
+    let error = predictor.predict(&[&graph]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Runtime, "{error}");
+    assert!(error.message.contains("ConstantOfShape"), "{error}");
+}

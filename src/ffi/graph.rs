@@ -93,7 +93,8 @@ pub unsafe extern "C" fn cgp_graph_free(g: *mut cgp_graph) {
     })
 }
 
-/// Adds a node after checking it; writes its id (0, 1, 2, ... in order of addition).
+/// Adds a node after checking it; writes its id (0, 1, 2, ... in order of addition) to
+/// `out_id` unless it is NULL (ids are also the count of nodes added before).
 /// A refused node leaves the graph unchanged; the message names the node and the field.
 ///
 /// # Safety
@@ -107,7 +108,6 @@ pub unsafe extern "C" fn cgp_graph_add_node(
     ffi_call(|| {
         // SAFETY: validity is the caller's contract; NULL is checked.
         let (graph, desc) = unsafe { (arg_mut(g, "g")?, arg_ref(d, "d")?) };
-        out_arg(out_id, "out_id")?;
         // SAFETY: the caller guarantees `op` is NULL or NUL-terminated.
         let name = unsafe { arg_str(desc.op, "d->op")? };
         let op: Op = name.parse().map_err(|_| {
@@ -128,8 +128,10 @@ pub unsafe extern "C" fn cgp_graph_add_node(
             weight_shape: Vec::new(),
         };
         let id = graph.graph.add_node(node)?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out_id, id) };
+        if !out_id.is_null() {
+            // SAFETY: non-NULL, so valid by the caller's contract.
+            unsafe { write_out(out_id, id) };
+        }
         Ok(())
     })
 }

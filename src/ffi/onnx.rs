@@ -33,10 +33,11 @@ fn deliver(imported: Result<(Graph, ImportReport)>, out: *mut *mut cgp_graph) ->
 /// Imports an ONNX model file (plain or gzip-compressed) as a computation graph: structure
 /// and shapes only, weights are never read (external data files are not opened). The graph
 /// input must have a fixed shape (a symbolic batch axis counts as 1). Errors:
-/// `CGP_IO_ERROR` (unreadable file), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a
-/// cycle; the message names the node), `CGP_UNSUPPORTED` (an operator whose output shape
-/// can be neither inferred nor read from the file's value_info; a model beyond the default
-/// limits, see `cgp_limits`).
+/// `CGP_IO_ERROR` (unreadable file, or not a regular file: a device, FIFO or directory is
+/// refused before any read), `CGP_PARSE_ERROR` (not ONNX, inconsistent shapes, a cycle; the
+/// message names the node), `CGP_UNSUPPORTED` (an operator whose output shape can be
+/// neither inferred nor read from the file's value_info; a model beyond the default limits,
+/// see `cgp_limits`; lists of more elements than their bytes could describe).
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; `out` is valid for a write.
@@ -50,7 +51,8 @@ pub unsafe extern "C" fn cgp_graph_from_onnx_file(
 }
 
 /// `cgp_graph_from_onnx_file` within `limits`: a file larger than `max_onnx_bytes` is not
-/// read, and a model graph of more nodes than `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
+/// read, a compressed one stops inflating there, and a model graph of more nodes than
+/// `max_nodes` is not decoded (`CGP_UNSUPPORTED`).
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; `limits` is valid; `out` is valid for a write.

@@ -77,7 +77,9 @@ unsafe fn write_floats(values: &[f32], out: *mut f32, out_len: usize, name: &str
 /// incompatible one is `CGP_RUNTIME_ERROR`, as is `CGP_DEVICE_CUDA` when CUDA cannot run (a
 /// build without the `cuda` feature, no CUDA-enabled ONNX Runtime, libraries, driver or GPU);
 /// `CGP_DEVICE_AUTO` then runs on the CPU. A file that is not a cgpredict model of this
-/// build's feature schema is `CGP_MODEL_ERROR`.
+/// build's feature schema is `CGP_MODEL_ERROR`. The file must be a regular file
+/// (`CGP_IO_ERROR` for a device, FIFO or directory, before any read) of at most 256 MiB
+/// (`CGP_UNSUPPORTED` beyond, from its size, before any read).
 ///
 /// # Safety
 /// `model_path` is NULL or NUL-terminated; `out` is valid for a write.
@@ -227,7 +229,8 @@ pub unsafe extern "C" fn cgp_predict(
 }
 
 /// Writes the model's embeddings of `n` graphs, row-major `n * dim` floats
-/// (`cgp_predictor_embedding_dim`). `out_len` < `n * dim` is `CGP_BUFFER_TOO_SMALL`.
+/// (`cgp_predictor_embedding_dim`). `out_len` < `n * dim` is `CGP_BUFFER_TOO_SMALL`;
+/// `n * dim` beyond `SIZE_MAX` is `CGP_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `p` is valid; `graphs` holds `n` valid graph pointers; `out` is valid for `out_len` writes.
@@ -242,7 +245,12 @@ pub unsafe extern "C" fn cgp_embed(
     ffi_call(|| {
         // SAFETY: the caller's contract; NULLs are checked.
         let (p, graphs) = unsafe { (arg_ref(p, "p")?, graph_refs(graphs, n)?) };
-        let needed = n.saturating_mul(p.predictor.embedding_dim());
+        let dim = p.predictor.embedding_dim();
+        let needed = n.checked_mul(dim).ok_or_else(|| {
+            Error::invalid(format!(
+                "n = {n} graphs of {dim} floats each overflow a buffer size"
+            ))
+        })?;
         if out_len < needed {
             return Err(Error::new(
                 ErrorKind::BufferTooSmall,

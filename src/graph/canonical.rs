@@ -49,8 +49,8 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use foldhash::{HashMap, HashMapExt};
 use petgraph::algo::is_isomorphic_matching;
-use smallvec::SmallVec;
 
+use super::id_set::IdSet;
 use super::{Graph, Node, NodeId, Op, Shape};
 use crate::error::{Error, Result};
 
@@ -187,60 +187,6 @@ impl Signature {
             has_bias: node.has_bias,
             weight_shape: node.weight_shape.clone(),
         }
-    }
-}
-
-/// A set of node ids as a sorted vector: the sets here hold a few ids each, so they live inline
-/// (no allocation up to four ids, where a `Vec` costs one per node and direction and a
-/// `BTreeSet` a node of eleven slots). Iterates in ascending order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct IdSet(SmallVec<[usize; 4]>);
-
-impl IdSet {
-    fn insert(&mut self, id: usize) {
-        if let Err(at) = self.0.binary_search(&id) {
-            self.0.insert(at, id);
-        }
-    }
-
-    fn remove(&mut self, id: &usize) {
-        if let Ok(at) = self.0.binary_search(id) {
-            self.0.remove(at);
-        }
-    }
-
-    fn first(&self) -> Option<&usize> {
-        self.0.first()
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn iter(&self) -> std::slice::Iter<'_, usize> {
-        self.0.iter()
-    }
-}
-
-impl<'s> IntoIterator for &'s IdSet {
-    type Item = &'s usize;
-    type IntoIter = std::slice::Iter<'s, usize>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-impl IntoIterator for IdSet {
-    type Item = usize;
-    type IntoIter = smallvec::IntoIter<[usize; 4]>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
     }
 }
 
@@ -495,7 +441,7 @@ impl<'a> Work<'a> {
             }
             // Nodes that share op and predecessors but differ elsewhere (shapes, windows) are
             // rare, and the comparison tells them apart.
-            let key = hasher.hash_one((&node.op, &self.preds[id].0[..]));
+            let key = hasher.hash_one((&node.op, &self.preds[id]));
             let twin = match seen.get(&key) {
                 None => {
                     seen.insert(key, id);
@@ -610,17 +556,16 @@ impl<'a> Work<'a> {
     fn into_graph(mut self) -> Result<Graph> {
         let order = self.canonical_order()?;
         let mut ids: Vec<NodeId> = vec![0; self.nodes.len()];
-        let mut graph = Graph::new();
+        let mut nodes = Vec::with_capacity(order.len());
         for &id in &order {
             let Some(node) = self.nodes[id].take() else {
                 continue;
             };
-            ids[id] = graph.add_node(node.into_owned())?;
+            ids[id] = nodes.len() as NodeId;
+            nodes.push(node.into_owned());
         }
-        for (from, to) in self.canonical_edges(&order, &ids) {
-            graph.add_edge(from, to)?;
-        }
-        Ok(graph)
+        let edges = self.canonical_edges(&order, &ids);
+        Graph::from_parts(nodes, edges)
     }
 
     /// What [`Work::into_graph`] would add to the graph, in the same order. Only for work on

@@ -23,17 +23,22 @@
 //! - Unknown fields are refused, so that a typo is an error rather than a silent default.
 //! - The graph is validated exactly as when built through the API.
 
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::{Graph, Limits, Node, Op, Shape};
-use crate::error::{Error, ErrorKind, Result};
+use super::{Graph, Limits, MAX_WEIGHT_RANK, Node, Op, Shape};
+use crate::error::{Error, ErrorKind, Result, excerpt};
 
 /// The version written into, and required of, every graph JSON document.
 pub const JSON_FORMAT_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "cgpredict-graph";
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Read through [`DocumentSeed`], which bounds its lists.
+#[derive(Serialize)]
 struct GraphDocument {
     format: String,
     version: u32,
@@ -60,8 +65,152 @@ struct NodeRecord {
     groups: u32,
     #[serde(default)]
     bias: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "weight_shape")]
     weight_shape: Vec<u64>,
+}
+
+/// The fields of a graph document.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Format,
+    Version,
+    Nodes,
+    Edges,
+}
+
+/// A list read element by element that stops at its `max + 1`th, so that a document's
+/// lists are bounded as they are read rather than after the whole document is in memory.
+/// Beyond `max`, `exceeded` gives the error (kept for the caller, since the JSON reader
+/// wraps its errors in its own).
+struct Bounded<'a, T> {
+    max: usize,
+    exceeded: &'a dyn Fn(usize) -> Error,
+    error: &'a RefCell<Option<Error>>,
+    items: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Bounded<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Bounded<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // The size hint is the caller's claim, so it only caps the first allocation.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max).min(4096));
+        while let Some(item) = seq.next_element()? {
+            if items.len() == self.max {
+                let error = (self.exceeded)(self.max);
+                let message = error.message.clone();
+                *self.error.borrow_mut() = Some(error);
+                return Err(de::Error::custom(message));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// `weight_shape`, read up to [`MAX_WEIGHT_RANK`] dimensions.
+fn weight_shape<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u64>, D::Error> {
+    let error = RefCell::new(None);
+    Bounded {
+        max: MAX_WEIGHT_RANK,
+        exceeded: &|max| Error::parse(format!("weight_shape has more than {max} dimensions")),
+        error: &error,
+        items: PhantomData,
+    }
+    .deserialize(deserializer)
+}
+
+/// A graph document read within `limits`: the node and edge lists are counted as they are
+/// read, and reading stops at the first element beyond a limit.
+struct DocumentSeed<'a> {
+    limits: &'a Limits,
+    exceeded: &'a RefCell<Option<Error>>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = GraphDocument;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<GraphDocument, D::Error> {
+        deserializer.deserialize_struct(
+            "GraphDocument",
+            &["format", "version", "nodes", "edges"],
+            self,
+        )
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = GraphDocument;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a cgpredict graph document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GraphDocument, A::Error> {
+        fn once<T, E: de::Error>(
+            slot: &mut Option<T>,
+            name: &'static str,
+            value: T,
+        ) -> Result<(), E> {
+            match slot.replace(value) {
+                None => Ok(()),
+                Some(_) => Err(E::duplicate_field(name)),
+            }
+        }
+        let over = |limit: &'static str, unit: &'static str| {
+            move |max: usize| {
+                Error::unsupported(format!(
+                    "graph JSON has at least {} {unit}, more than the limit {limit} = {max}",
+                    max + 1
+                ))
+            }
+        };
+        let (over_nodes, over_edges) = (over("max_nodes", "nodes"), over("max_edges", "edges"));
+        let (mut format, mut version, mut nodes, mut edges) = (None, None, None, None);
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Format => once(&mut format, "format", map.next_value()?)?,
+                Field::Version => once(&mut version, "version", map.next_value()?)?,
+                Field::Nodes => {
+                    let list = map.next_value_seed(Bounded {
+                        max: self.limits.max_nodes,
+                        exceeded: &over_nodes,
+                        error: self.exceeded,
+                        items: PhantomData,
+                    })?;
+                    once(&mut nodes, "nodes", list)?;
+                }
+                Field::Edges => {
+                    let list = map.next_value_seed(Bounded {
+                        max: self.limits.max_edges,
+                        exceeded: &over_edges,
+                        error: self.exceeded,
+                        items: PhantomData,
+                    })?;
+                    once(&mut edges, "edges", list)?;
+                }
+            }
+        }
+        Ok(GraphDocument {
+            format: format.ok_or_else(|| de::Error::missing_field("format"))?,
+            version: version.ok_or_else(|| de::Error::missing_field("version"))?,
+            nodes: nodes.ok_or_else(|| de::Error::missing_field("nodes"))?,
+            edges: edges.ok_or_else(|| de::Error::missing_field("edges"))?,
+        })
+    }
 }
 
 fn unit() -> u32 {
@@ -111,14 +260,27 @@ impl Graph {
     }
 
     /// [`Graph::from_json`], refusing a document of more nodes or edges than `limits` allow
-    /// (an [`ErrorKind::Unsupported`] error) before building the graph.
+    /// (an [`ErrorKind::Unsupported`] error) as soon as its lists are read that far. Time and
+    /// memory are linear in the document's size.
     pub fn from_json_with_limits(text: &str, limits: &Limits) -> Result<Graph> {
-        let document: GraphDocument = serde_json::from_str(text)
-            .map_err(|error| Error::parse(format!("graph JSON: {error}")))?;
+        let exceeded = RefCell::new(None);
+        let seed = DocumentSeed {
+            limits,
+            exceeded: &exceeded,
+        };
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let document = seed
+            .deserialize(&mut reader)
+            .and_then(|document| reader.end().map(|()| document))
+            .map_err(|error| {
+                exceeded
+                    .take()
+                    .unwrap_or_else(|| Error::parse(format!("graph JSON: {error}")))
+            })?;
         if document.format != FORMAT_NAME {
             return Err(Error::parse(format!(
                 "graph JSON: \"format\" is {:?}, expected {FORMAT_NAME:?}",
-                document.format
+                excerpt(&document.format)
             )));
         }
         if document.version != JSON_FORMAT_VERSION {
@@ -127,9 +289,7 @@ impl Graph {
                 document.version
             )));
         }
-        limits.check_nodes("graph JSON", document.nodes.len())?;
-        limits.check_edges("graph JSON", document.edges.len())?;
-        let mut graph = Graph::new();
+        let mut nodes = Vec::with_capacity(document.nodes.len());
         for (position, record) in document.nodes.into_iter().enumerate() {
             if record.id as usize != position {
                 return Err(Error::parse(format!(
@@ -138,12 +298,12 @@ impl Graph {
                 )));
             }
             let op: Op = record.op.parse().map_err(|_| {
+                let op = excerpt(&record.op);
                 Error::parse(format!(
-                    "graph JSON: node {position}: op {:?} is not in the vocabulary (write \"unknown:{}\" for an op outside it)",
-                    record.op, record.op
+                    "graph JSON: node {position}: op {op:?} is not in the vocabulary (write \"unknown:{op}\" for an op outside it)"
                 ))
             })?;
-            let node = Node {
+            nodes.push(Node {
                 op,
                 name: record.name,
                 input: shape_from(record.input),
@@ -154,13 +314,10 @@ impl Graph {
                 groups: record.groups,
                 has_bias: record.bias,
                 weight_shape: record.weight_shape,
-            };
-            graph.add_node(node).map_err(as_parse_error)?;
+            });
         }
-        for [from, to] in document.edges {
-            graph.add_edge(from, to).map_err(as_parse_error)?;
-        }
-        Ok(graph)
+        let edges = document.edges.into_iter().map(|[from, to]| (from, to));
+        Graph::from_parts(nodes, edges).map_err(as_parse_error)
     }
 }
 
@@ -209,11 +366,12 @@ mod tests {
         assert!(Graph::from_json_with_limits(&text, &tight(nodes, edges)).is_ok());
         let error = Graph::from_json_with_limits(&text, &tight(nodes - 1, edges)).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Unsupported);
-        assert!(
-            error
-                .message
-                .contains(&format!("{nodes} nodes, more than the limit max_nodes")),
-            "{error}"
+        assert_eq!(
+            error.message,
+            format!(
+                "graph JSON has at least {nodes} nodes, more than the limit max_nodes = {}",
+                nodes - 1
+            )
         );
         let error = Graph::from_json_with_limits(&text, &tight(nodes, edges - 1)).unwrap_err();
         assert!(error.message.contains("max_edges"), "{error}");

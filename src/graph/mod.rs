@@ -2,6 +2,7 @@
 
 mod canonical;
 mod dot;
+mod id_set;
 mod json;
 mod limits;
 mod node;
@@ -10,6 +11,7 @@ mod order;
 
 use std::collections::BTreeMap;
 
+use foldhash::{HashSet, HashSetExt};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -40,7 +42,18 @@ pub struct Graph {
     /// a cycle (petgraph's `Acyclic` does the same, but with `RefCell` scratch space, which
     /// would make the graph `!Sync`).
     order: TopologicalOrder,
+    /// Every edge, so that adding one again is found in constant time (petgraph's
+    /// `find_edge` walks the source's edges: quadratic time for a wide fan-out).
+    edge_set: HashSet<(NodeId, NodeId)>,
+    /// The learned parameters and multiply-accumulates of all nodes, kept as nodes are
+    /// added, which refuses a node that would make either overflow 64 bits.
+    params: u64,
+    macs: u64,
 }
+
+/// The most dimensions of a node's `weight_shape`: above any real tensor's rank, and a bound
+/// on what a node may hold.
+pub const MAX_WEIGHT_RANK: usize = 16;
 
 impl Default for Graph {
     fn default() -> Graph {
@@ -53,23 +66,55 @@ impl Graph {
         Graph {
             dag: DiGraph::default(),
             order: TopologicalOrder::default(),
+            edge_set: HashSet::new(),
+            params: 0,
+            macs: 0,
         }
     }
 
-    /// Checks `node`, fills in its implied weight shape, and adds it; returns its id.
-    pub fn add_node(&mut self, mut node: Node) -> Result<NodeId> {
-        let id = u32::try_from(self.node_count())
-            .ok()
-            .filter(|&id| id < u32::MAX)
-            .ok_or_else(|| Error::invalid("graph is full: node ids are 32-bit"))?;
-        validate_node(&mut node)
-            .map_err(|message| Error::invalid(node_error(id, &node, &message)))?;
-        self.order.push_node();
-        Ok(self.dag.add_node(node).index() as NodeId)
+    /// The graph of these nodes and edges (`(from, to)` by the nodes' positions), checked
+    /// as [`Graph::add_node`] and [`Graph::add_edge`] check them, in time linear in their
+    /// number: the topological order is computed once, after every edge is in, where adding
+    /// edges one by one can reorder the nodes between an edge's ends for every edge (a chain
+    /// listed backward). A cycle is refused naming its nodes.
+    pub(crate) fn from_parts(
+        nodes: impl IntoIterator<Item = Node>,
+        edges: impl IntoIterator<Item = (NodeId, NodeId)>,
+    ) -> Result<Graph> {
+        let mut graph = Graph::new();
+        for node in nodes {
+            graph.add_node(node)?;
+        }
+        for (from, to) in edges {
+            graph.check_edge_ends(from, to)?;
+            if graph.edge_set.insert((from, to)) {
+                graph.dag.add_edge(
+                    NodeIndex::new(from as usize),
+                    NodeIndex::new(to as usize),
+                    (),
+                );
+            }
+        }
+        graph.order = order::sorted(
+            graph.node_count(),
+            |id| graph.neighbor_ids(id, Direction::Incoming),
+            |id| graph.neighbor_ids(id, Direction::Outgoing),
+        )
+        .map_err(|cycle| {
+            let path: Vec<String> = cycle.iter().map(u32::to_string).collect();
+            Error::invalid(format!("the edges form a cycle: {}", path.join(" -> ")))
+        })?;
+        Ok(graph)
     }
 
-    /// Adds the edge `from -> to`; refuses unknown ids, self-loops and cycles.
-    pub fn add_edge(&mut self, from: NodeId, to: NodeId) -> Result<()> {
+    fn neighbor_ids(&self, id: NodeId, direction: Direction) -> impl Iterator<Item = NodeId> + '_ {
+        self.dag
+            .neighbors_directed(NodeIndex::new(id as usize), direction)
+            .map(|index| index.index() as NodeId)
+    }
+
+    /// Refuses an edge to or from a node that does not exist, and a self-loop.
+    fn check_edge_ends(&self, from: NodeId, to: NodeId) -> Result<()> {
         let count = self.node_count();
         for (end, id) in [("source", from), ("target", to)] {
             if id as usize >= count {
@@ -83,10 +128,43 @@ impl Graph {
                 "edge {from} -> {to}: a self-loop on node {from} is not allowed"
             )));
         }
-        let (source, target) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
-        if self.dag.find_edge(source, target).is_some() {
+        Ok(())
+    }
+
+    /// Checks `node`, fills in its implied weight shape, and adds it; returns its id.
+    pub fn add_node(&mut self, mut node: Node) -> Result<NodeId> {
+        let id = u32::try_from(self.node_count())
+            .ok()
+            .filter(|&id| id < u32::MAX)
+            .ok_or_else(|| Error::invalid("graph is full: node ids are 32-bit"))?;
+        validate_node(&mut node)
+            .map_err(|message| Error::invalid(node_error(id, &node, &message)))?;
+        // Both counts exist: validate_node refuses a node whose counts overflow.
+        let (params, macs) = (
+            node.param_count().unwrap_or(u64::MAX),
+            node.macs().unwrap_or(u64::MAX),
+        );
+        let (Some(total_params), Some(total_macs)) =
+            (self.params.checked_add(params), self.macs.checked_add(macs))
+        else {
+            return Err(Error::invalid(node_error(
+                id,
+                &node,
+                "the graph's parameter or MAC count would overflow 64 bits with it",
+            )));
+        };
+        (self.params, self.macs) = (total_params, total_macs);
+        self.order.push_node();
+        Ok(self.dag.add_node(node).index() as NodeId)
+    }
+
+    /// Adds the edge `from -> to`; refuses unknown ids, self-loops and cycles.
+    pub fn add_edge(&mut self, from: NodeId, to: NodeId) -> Result<()> {
+        self.check_edge_ends(from, to)?;
+        if self.edge_set.contains(&(from, to)) {
             return Ok(());
         }
+        let (source, target) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
         let dag = &self.dag;
         let successors = |id: u32| {
             dag.neighbors_directed(NodeIndex::new(id as usize), Direction::Outgoing)
@@ -102,6 +180,7 @@ impl Graph {
             )));
         }
         self.dag.add_edge(source, target, ());
+        self.edge_set.insert((from, to));
         Ok(())
     }
 
@@ -162,18 +241,16 @@ impl Graph {
         self.order.nodes().to_vec()
     }
 
-    /// Learned parameters of the whole network (saturating at `u64::MAX`).
+    /// Learned parameters of the whole network (exact: a node that would make the sum
+    /// overflow 64 bits is refused).
     pub fn param_count(&self) -> u64 {
-        self.nodes()
-            .map(|(_, node)| node.param_count().unwrap_or(u64::MAX))
-            .fold(0, u64::saturating_add)
+        self.params
     }
 
-    /// Multiply-accumulates of one forward pass (see [`Node::macs`]; saturating).
+    /// Multiply-accumulates of one forward pass (see [`Node::macs`]; exact, as
+    /// [`Graph::param_count`]).
     pub fn macs(&self) -> u64 {
-        self.nodes()
-            .map(|(_, node)| node.macs().unwrap_or(u64::MAX))
-            .fold(0, u64::saturating_add)
+        self.macs
     }
 
     /// How many nodes each op has, keyed by the op's spelling (`unknown:X` for unknown ops).
@@ -240,6 +317,12 @@ fn validate_node(node: &mut Node) -> std::result::Result<(), String> {
             ));
         }
         _ => {}
+    }
+    if node.weight_shape.len() > MAX_WEIGHT_RANK {
+        return Err(format!(
+            "weight_shape has {} dimensions, more than {MAX_WEIGHT_RANK}",
+            node.weight_shape.len()
+        ));
     }
     if let Some(implied) = node.implied_weight_shape() {
         if node.weight_shape.is_empty() {

@@ -14,6 +14,78 @@ pub(super) struct TopologicalOrder {
     positions: Vec<u32>,
 }
 
+/// An order of the nodes `0..count` where every edge goes forward: the ids' own order when
+/// it is one (as adding the nodes and edges one by one would keep it), else Kahn's
+/// algorithm's, in time linear in the nodes and edges. A cycle, as its node ids with the
+/// first repeated at the end, when there is no such order.
+pub(super) fn sorted<P, S>(
+    count: usize,
+    predecessors: impl Fn(u32) -> P,
+    successors: impl Fn(u32) -> S,
+) -> Result<TopologicalOrder, Vec<u32>>
+where
+    P: Iterator<Item = u32>,
+    S: Iterator<Item = u32>,
+{
+    let ids = 0..count as u32;
+    if ids
+        .clone()
+        .all(|id| successors(id).all(|successor| successor > id))
+    {
+        return Ok(TopologicalOrder {
+            nodes: ids.clone().collect(),
+            positions: ids.collect(),
+        });
+    }
+    let mut waiting: Vec<u32> = (0..count as u32)
+        .map(|id| predecessors(id).count() as u32)
+        .collect();
+    let mut nodes: Vec<u32> = (0..count as u32)
+        .filter(|&id| waiting[id as usize] == 0)
+        .collect();
+    let mut next = 0;
+    while let Some(&id) = nodes.get(next) {
+        next += 1;
+        for successor in successors(id) {
+            waiting[successor as usize] -= 1;
+            if waiting[successor as usize] == 0 {
+                nodes.push(successor);
+            }
+        }
+    }
+    if nodes.len() < count {
+        return Err(find_cycle(&waiting, predecessors));
+    }
+    let mut positions = vec![0; count];
+    for (position, &id) in nodes.iter().enumerate() {
+        positions[id as usize] = position as u32;
+    }
+    Ok(TopologicalOrder { nodes, positions })
+}
+
+/// A cycle among the nodes that Kahn's algorithm left waiting: each has a waiting
+/// predecessor, so walking back from one must come round.
+fn find_cycle<P: Iterator<Item = u32>>(
+    waiting: &[u32],
+    predecessors: impl Fn(u32) -> P,
+) -> Vec<u32> {
+    let mut step = vec![usize::MAX; waiting.len()];
+    let mut walk: Vec<u32> = Vec::new();
+    let mut id = waiting.iter().position(|&count| count > 0).unwrap_or(0) as u32;
+    while step[id as usize] == usize::MAX {
+        step[id as usize] = walk.len();
+        walk.push(id);
+        match predecessors(id).find(|&p| waiting[p as usize] > 0) {
+            Some(predecessor) => id = predecessor,
+            None => break,
+        }
+    }
+    let start = step[id as usize].min(walk.len());
+    let mut cycle: Vec<u32> = walk[start..].iter().rev().copied().collect();
+    cycle.push(cycle.first().copied().unwrap_or(id));
+    cycle
+}
+
 impl TopologicalOrder {
     /// Adds the next node id, last in the order.
     pub(super) fn push_node(&mut self) {

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::files;
 
 /// The environment variable that names a model file to use instead of the bundled one.
 pub const MODEL_ENV: &str = "CGPREDICT_MODEL";
@@ -30,11 +31,14 @@ pub fn has_bundled_model() -> bool {
 
 /// The bytes of the model to open and a name for messages: `explicit` when given, else
 /// [`MODEL_ENV`]'s file, else the bundled model.
-pub(super) fn model_bytes(explicit: Option<&Path>) -> Result<(Cow<'static, [u8]>, String)> {
+/// A file must be a regular one of at most `max_bytes` bytes.
+pub(super) fn model_bytes(
+    explicit: Option<&Path>,
+    max_bytes: u64,
+) -> Result<(Cow<'static, [u8]>, String)> {
     let read = |path: &Path, name: String| {
-        std::fs::read(path)
+        files::read_regular(path, max_bytes, "max_model_bytes")
             .map(|bytes| (Cow::Owned(bytes), name))
-            .map_err(|error| Error::from(error).context(path.display()))
     };
     if let Some(path) = explicit {
         return read(path, path.display().to_string());

@@ -31,7 +31,7 @@ pub mod loader;
 mod predictor;
 
 pub use default_model::{MODEL_ENV, has_bundled_model};
-pub use predictor::{Device, Predictor, PredictorOptions};
+pub use predictor::{DEFAULT_MAX_MODEL_BYTES, Device, Predictor, PredictorOptions};
 
 /// Metadata key of the feature schema version the model was trained on.
 pub const META_SCHEMA_VERSION: &str = "cgpredict.schema_version";

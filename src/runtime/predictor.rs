@@ -56,7 +56,13 @@ pub struct PredictorOptions {
     /// Threads one session uses inside an operator. Concurrency across calls comes from the
     /// session pool, so the default is 1.
     pub intra_threads: usize,
+    /// The most bytes of a model file ([`DEFAULT_MAX_MODEL_BYTES`] by default); a larger file,
+    /// or anything but a regular file, is refused before it is read.
+    pub max_model_bytes: u64,
 }
+
+/// 256 MiB: some 50 times the default model, and small enough to read into memory anywhere.
+pub const DEFAULT_MAX_MODEL_BYTES: u64 = 256 << 20;
 
 impl Default for PredictorOptions {
     fn default() -> PredictorOptions {
@@ -65,6 +71,7 @@ impl Default for PredictorOptions {
             device: Device::Auto,
             runtime: None,
             intra_threads: 1,
+            max_model_bytes: DEFAULT_MAX_MODEL_BYTES,
         }
     }
 }
@@ -129,7 +136,8 @@ impl Predictor {
     /// [`PredictorOptions::model`]); checks that it is a cgpredict model of this build's
     /// feature schema (see the metadata keys in [`super`]).
     pub fn open(options: &PredictorOptions) -> Result<Predictor> {
-        let (model, name) = default_model::model_bytes(options.model.as_deref())?;
+        let (model, name) =
+            default_model::model_bytes(options.model.as_deref(), options.max_model_bytes)?;
         let context = format!("model {name}");
         Predictor::from_bytes(model, name, options).map_err(|error| error.context(context))
     }
@@ -374,6 +382,10 @@ fn add_cuda(_: &mut SessionBuilder) -> Result<()> {
     ))
 }
 
+/// The widest embedding a model may declare: far above any trained model's (a few hundred),
+/// and small enough that the buffers it sizes (graphs x width floats) cannot overflow.
+const MAX_EMBEDDING_DIM: usize = 1 << 16;
+
 /// Checks the model's metadata, inputs and outputs; returns its embedding width and members.
 fn check_model(session: &Session, name: &str) -> Result<(usize, usize)> {
     let metadata = session
@@ -416,10 +428,12 @@ fn check_model(session: &Session, name: &str) -> Result<(usize, usize)> {
         .trim()
         .parse()
         .ok()
-        .filter(|&dim| dim > 0)
+        .filter(|&dim| dim > 0 && dim <= MAX_EMBEDDING_DIM)
         .ok_or_else(|| {
             model_error(format!(
-                "metadata property {META_EMBEDDING_DIM} is {dim:?}, not a positive integer"
+                "metadata property {META_EMBEDDING_DIM} is {:?}, not an integer from 1 to \
+                 {MAX_EMBEDDING_DIM}",
+                crate::error::excerpt(&dim)
             ))
         })?;
     let members = match metadata.custom(META_MEMBERS) {
@@ -483,6 +497,13 @@ fn run_session(session: &mut Session, batch: &Batch, dim: usize) -> Result<(Vec<
     };
     Ok((
         extract("score", graphs)?,
-        extract("embedding", graphs * dim)?,
+        extract(
+            "embedding",
+            graphs.checked_mul(dim).ok_or_else(|| {
+                model_error(format!(
+                    "{graphs} graphs of {dim} floats overflow a buffer size"
+                ))
+            })?,
+        )?,
     ))
 }

@@ -222,9 +222,14 @@ pub(super) fn lower<'m>(model: &'m Model, given: GivenShapes) -> Result<Lowered<
 }
 
 impl<'m> Lowerer<'m> {
-    /// The number of a tensor that the index has numbered.
-    fn id_of(&self, name: &str) -> usize {
-        self.index.id(name).map_or(usize::MAX, |id| id as usize)
+    /// The number of a graph input or initializer, which the index numbers (refusing
+    /// unnamed ones).
+    fn id_of(&self, name: &str) -> Result<usize> {
+        self.index.id(name).map(|id| id as usize).ok_or_else(|| {
+            Error::parse(format!(
+                "ONNX model: tensor '{name}' has no number in the index"
+            ))
+        })
     }
 
     fn site(&self, position: usize) -> Site<'m> {
@@ -241,7 +246,7 @@ impl<'m> Lowerer<'m> {
             let name = proto.name.text();
             let tensor = tensor_from_proto(proto)
                 .map_err(|e| Error::parse(format!("ONNX model: initializer '{name}': {e}")))?;
-            let id = self.id_of(name);
+            let id = self.id_of(name)?;
             self.tensors[id] = Some(tensor);
         }
         Ok(())
@@ -257,7 +262,7 @@ impl<'m> Lowerer<'m> {
         let mut bound: Vec<(&[u8], u64)> = Vec::new();
         for info in &self.model.graph.input {
             let name = info.name.text();
-            let id = self.id_of(name);
+            let id = self.id_of(name)?;
             if self.tensors[id].is_some() {
                 continue; // an initializer listed as an input (IR < 4): a weight, not data
             }
@@ -1061,7 +1066,7 @@ impl<'m> Lowerer<'m> {
     fn add_outputs(&mut self) -> Result<()> {
         for info in &self.model.graph.output {
             let name = info.name.text();
-            let id = self.id_of(name);
+            let id = self.index.id(name).map_or(usize::MAX, |id| id as usize);
             let Some(tensor) = self.tensors.get(id).and_then(Option::as_ref) else {
                 if self.unresolved.get(id).is_some_and(Option::is_some) {
                     self.warnings.push(format!(

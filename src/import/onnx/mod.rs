@@ -92,6 +92,7 @@ use prost::bytes::{Buf, Bytes};
 pub use report::{ImportReport, OpCounts};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::files::{self, io_error};
 use crate::graph::{Graph, Limits, canonical_graph};
 
 /// Choices for an import.
@@ -204,16 +205,6 @@ pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
 /// The first bytes of a gzip stream.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// The error for an I/O failure on `path`.
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |error| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read {}: {error}", path.display()),
-        )
-    }
-}
-
 /// What import needs of a model file: an uncompressed file is read without the inline
 /// values of its large initializers, which import never reads (see `skim.rs`); a
 /// gzip-compressed one, one that the skim gives up on, or one small enough to come in a single
@@ -241,14 +232,10 @@ pub fn read_model_file_with(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     read_open_model_file(file, size, path, limits)
 }
 
-/// Opens a model file and returns it with its size, refusing a file larger than
-/// `limits.max_onnx_bytes` before reading any of it.
+/// Opens a model file and returns it with its size, refusing anything but a regular file
+/// and a file larger than `limits.max_onnx_bytes` before reading any of it.
 fn open_model_file(path: &Path, limits: &Limits) -> Result<(std::fs::File, u64)> {
-    let io = io_error(path);
-    let file = std::fs::File::open(path).map_err(&io)?;
-    let size = file.metadata().map_err(&io)?.len();
-    limits.check_onnx_bytes(&path.display().to_string(), size)?;
-    Ok((file, size))
+    files::open_regular(path, limits.max_onnx_bytes, "max_onnx_bytes")
 }
 
 /// Reads the `size` bytes of an open model file, inflating them if they are gzip data.

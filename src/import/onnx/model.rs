@@ -101,12 +101,21 @@ fn is_default_domain(domain: &str) -> bool {
     domain.is_empty() || domain == "ai.onnx"
 }
 
+/// How many bytes decoding may allocate per byte of the model: real models take well under
+/// one (their bulk is weights, read as slices of the buffer).
+pub(super) const DECODED_BYTES_PER_BYTE: u64 = 3;
+/// What decoding may allocate whatever the model's size: 64 MiB, above any real model's
+/// decoded structure but the weights.
+pub(super) const DECODED_BYTES_FLOOR: u64 = 64 << 20;
+
 impl Model {
     /// Decodes `bytes` as an ONNX `ModelProto` and checks that its graph is a DAG whose every
     /// read tensor is defined.
-    /// Checks the size and the node count (on the wire) against `limits` first: a decoded
-    /// node takes some 200 bytes where an empty one takes 2 on the wire, so a hostile file
-    /// of empty nodes would otherwise decode into a hundred times its size.
+    /// Checks the size, the node count and what decoding would allocate (all counted on the
+    /// wire, [`wire::census`]) first: an empty attribute, initializer or dimension takes 2
+    /// bytes on the wire and 30 to 300 decoded, so a hostile file of empty elements would
+    /// otherwise decode into a hundred times its size. Decoding may take at most
+    /// [`DECODED_BYTES_PER_BYTE`] times the model's size plus [`DECODED_BYTES_FLOOR`].
     /// Given [`Bytes`](prost::bytes::Bytes), inline tensor data is decoded as slices of them; given a byte slice,
     /// it is copied.
     pub fn decode(buffer: impl Buf + AsRef<[u8]>, limits: &Limits) -> Result<Model> {
@@ -115,8 +124,23 @@ impl Model {
             return Err(Error::parse("ONNX model: the input is empty (0 bytes)"));
         }
         limits.check_onnx_bytes("the ONNX model", size as u64)?;
-        let nodes = wire::count_graph_nodes(buffer.as_ref());
-        limits.check_nodes("the ONNX model's graph", nodes)?;
+        let census = wire::census(buffer.as_ref());
+        limits.check_nodes("the ONNX model's graph", census.nodes)?;
+        let budget = (size as u64)
+            .saturating_mul(DECODED_BYTES_PER_BYTE)
+            .saturating_add(DECODED_BYTES_FLOOR);
+        if census.peak() > budget {
+            let (node_bytes, position) = census.largest_node;
+            return Err(Error::unsupported(format!(
+                "ONNX model: decoding its {size} bytes would take {} bytes ({} for the graph, \
+                 {node_bytes} for node #{position}'s links and attributes), more than \
+                 {DECODED_BYTES_PER_BYTE} times its size + {DECODED_BYTES_FLOOR}: its lists \
+                 (attributes, initializers, dimensions, values) hold more elements than \
+                 their bytes could describe",
+                census.peak(),
+                census.held
+            )));
+        }
         let proto = ModelProto::decode(buffer).map_err(|error| {
             Error::parse(format!(
                 "ONNX model: not a valid ONNX protobuf ({size} bytes): {error}"
@@ -253,12 +277,20 @@ fn index_graph(graph: &GraphProto, opset_declared: bool) -> Result<Index<'_>> {
     // Producers: 0 = graph input or initializer, k + 1 = node k.
     let mut producer: Vec<usize> = Vec::with_capacity(index.ids.capacity());
     const NONE: usize = usize::MAX;
-    for name in graph
-        .input
-        .iter()
-        .filter_map(|input| input.name.as_deref())
-        .chain(graph.initializer.iter().filter_map(|t| t.name.as_deref()))
-    {
+    let inputs = graph.input.iter().map(|input| ("graph input", &input.name));
+    let initializers = graph.initializer.iter().map(|t| ("initializer", &t.name));
+    let mut counts = [0usize; 2];
+    for (what, name) in inputs.chain(initializers) {
+        let position = &mut counts[usize::from(what == "initializer")];
+        *position += 1;
+        // Import looks these up by name (an empty name is an absent node input), so an
+        // unnamed one could never be read and would have no number.
+        let name = name
+            .as_deref()
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| {
+                Error::parse(format!("ONNX model: {what} #{} has no name", *position - 1))
+            })?;
         let id = intern(&mut index, name, || {
             "a graph input's or initializer's name".into()
         })? as usize;
