@@ -588,9 +588,12 @@ enum cgp_status cgp_predict(const struct cgp_predictor *p, const struct cgp_grap
 enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph *const *graphs, size_t n, float *out, size_t out_len);
 
 /*
- Fits a new head on the model's embeddings of `n` labeled graphs (closed-form ridge
- regression; labels in any scale, higher = better; at least 2 that differ), which
- `cgp_predict` uses from then on. On failure the predictor keeps its previous head.
+ Fits a new head on the model's embeddings and the log MACs and log params of `n` labeled
+ graphs (closed-form ridge regression; labels in any scale, higher = better; at least 2
+ that differ), which `cgp_predict` uses from then on. From 5 labels on, the model's own
+ score (rescaled) or least squares on log MACs and log params alone is kept instead when
+ leave-one-out on the labels ranks them better with it. On failure the predictor keeps its
+ previous head.
 
  # Safety
  `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
@@ -599,13 +602,15 @@ enum cgp_status cgp_embed(const struct cgp_predictor *p, const struct cgp_graph 
 enum cgp_status cgp_predictor_adapt(struct cgp_predictor *p, const struct cgp_graph *const *graphs, const float *labels, size_t n);
 
 /*
- Fits a head for ranking on the model's embeddings and its own scores of `n` labeled
- graphs, against the ranks of `labels` (any scale, higher = better; at least 2 that
- differ), which `cgp_predict` uses from then on; its scores are in rank units. Only the
- order of the labels counts, so a few broken networks among them cannot dominate the fit,
- and the model's score keeps what it knew: what a search that only orders candidates wants
- (the search of `cgpredict search` fits this head). Replaces any earlier head; on failure
- the predictor keeps its previous head.
+ Fits a head for ranking on the model's embeddings, its own scores and the log MACs and
+ log params of `n` labeled graphs, against the ranks of `labels` (any scale, higher =
+ better; at least 2 that differ), which `cgp_predict` uses from then on; its scores are in
+ rank units. Only the order of the labels counts, so a few broken networks among them
+ cannot dominate the fit, and the model's score keeps what it knew: what a search that only
+ orders candidates wants (the search of `cgpredict search` fits this head). From 5 labels
+ on, the model's own score or least squares on log MACs and log params alone is kept
+ instead when leave-one-out on the labels ranks them better with it. Replaces any earlier
+ head; on failure the predictor keeps its previous head.
 
  # Safety
  `p` is valid and not used by another thread during the call; `graphs` holds `n` valid
