@@ -93,6 +93,22 @@ struct Cell {
     steps: Vec<StepChoice>,
 }
 
+impl Cell {
+    /// A cell of `method` on `family` with no results yet.
+    fn empty(method: String, family: &str) -> Cell {
+        Cell {
+            method,
+            family: family.to_owned(),
+            srcc: Vec::new(),
+            kendall_tau: Vec::new(),
+            shots: 0,
+            test_graphs: 0,
+            seconds: 0.0,
+            steps: Vec::new(),
+        }
+    }
+}
+
 /// One target's results as saved under `OUT_DIR/targets/`, with what they depend on.
 #[derive(Debug, Serialize, Deserialize)]
 struct TargetRecord {
@@ -236,15 +252,11 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
         // fits on the same shots.
         let mut baseline_cells: Vec<Cell> = BASELINES
             .iter()
-            .map(|baseline| Cell {
-                method: format!("{BASELINE_PREFIX}{}", baseline.name()),
-                family: target.family.clone(),
-                srcc: Vec::new(),
-                kendall_tau: Vec::new(),
-                shots: 0,
-                test_graphs: 0,
-                seconds: 0.0,
-                steps: Vec::new(),
+            .map(|baseline| {
+                Cell::empty(
+                    format!("{BASELINE_PREFIX}{}", baseline.name()),
+                    &target.family,
+                )
             })
             .collect();
         for (method_index, method) in config.methods.iter().enumerate() {
@@ -262,16 +274,7 @@ pub fn run_eval(config_path: &Path, out_dir: &Path, only: &[String]) -> Result<(
             let trained = train_sources(&train_config, &mut cache, &device)?;
             let target_data = load_target(&train_config, &mut cache)?.expect("finetune is set");
             let finetune = train_config.finetune.as_ref().expect("finetune is set");
-            let mut tuned_cell = Cell {
-                method: method.name.clone(),
-                family: target.family.clone(),
-                srcc: Vec::new(),
-                kendall_tau: Vec::new(),
-                shots: 0,
-                test_graphs: 0,
-                seconds: 0.0,
-                steps: Vec::new(),
-            };
+            let mut tuned_cell = Cell::empty(method.name.clone(), &target.family);
             let mut zero_shot = Cell {
                 method: format!("{}, no fine-tuning", method.name),
                 ..tuned_cell.clone()

@@ -64,12 +64,15 @@ struct FamilyResult {
     seconds: f64,
 }
 
-/// A family's zero-cost subset as labeled samples, with each proxy's scores of them; `None`
-/// for a family the data has no zero-cost scores of.
-fn zero_cost_subset(
-    data_dir: &Path,
-    family: &str,
-) -> Result<Option<(Vec<Sample>, Vec<Vec<f64>>)>, String> {
+/// A family's zero-cost subset as labeled samples, with each proxy's scores of them.
+struct ZeroCostSubset {
+    samples: Vec<Sample>,
+    /// Per proxy of [`ZERO_COST_PROXIES`], its score of each sample.
+    proxies: Vec<Vec<f64>>,
+}
+
+/// The zero-cost subset of `family`; `None` for a family the data has no zero-cost scores of.
+fn zero_cost_subset(data_dir: &Path, family: &str) -> Result<Option<ZeroCostSubset>, String> {
     let Ok(parsed) = family.parse::<Family>() else {
         return Ok(None);
     };
@@ -91,7 +94,7 @@ fn zero_cost_subset(
     let proxies = (0..ZERO_COST_PROXIES.len())
         .map(|proxy| records.iter().map(|r| r.scores[proxy]).collect())
         .collect();
-    Ok(Some((samples, proxies)))
+    Ok(Some(ZeroCostSubset { samples, proxies }))
 }
 
 /// Row names.
@@ -245,11 +248,11 @@ pub fn run_lofo(config_path: &Path, out_dir: &Path) -> Result<(), String> {
         let subset = zero_cost_subset(&config.base.data_dir, target)?;
         let subset_samples: Vec<&Sample> = subset
             .as_ref()
-            .map(|(samples, _)| samples.iter().collect())
+            .map(|subset| subset.samples.iter().collect())
             .unwrap_or_default();
         let mut subset_rows: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        if let Some((_, proxies)) = &subset {
-            for (name, scores) in ZERO_COST_PROXIES.iter().zip(proxies) {
+        if let Some(subset) = &subset {
+            for (name, scores) in ZERO_COST_PROXIES.iter().zip(&subset.proxies) {
                 let row = format!("{name} (zero-cost proxy)");
                 subset_rows.insert(row, vec![srcc(scores, &subset_samples)?]);
             }
