@@ -1,6 +1,6 @@
-//! Few-shot adaptation: a ridge-regression head fitted on a model's embeddings, or the plain
-//! least-squares fit on a network's scale when the labels say that the model's head does not
-//! rank better.
+//! Few-shot adaptation: a ridge-regression head fitted on a model's embeddings, or the model's
+//! own score or the plain least-squares fit on a network's scale when the labels say that the
+//! head does not rank better.
 //!
 //! Labels are standardized (mean 0, standard deviation 1) and inputs centered before the
 //! fit, so one ridge strength suits any label scale; the head answers in the labels' units.

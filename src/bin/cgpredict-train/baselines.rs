@@ -58,11 +58,8 @@ impl Baseline {
         }
     }
 
-    /// Scores of `tests` from a fit on groups of labeled samples (one group per family, or
-    /// one group of shots). Each group's features are centered and its labels standardized
-    /// by its own statistics, so that only differences within a family are learned: a
-    /// family's level of MACs says nothing about accuracy in another. The unfitted baselines
-    /// ignore the groups.
+    /// Scores of `tests` from a fit on the labeled samples of groups (one group per family, or
+    /// one group of shots; [`fit_within_groups`]). The unfitted baselines ignore the groups.
     pub fn scores(self, groups: &[Vec<&Sample>], tests: &[&Sample]) -> Vec<f64> {
         let rows = |samples: &[&Sample]| -> Vec<Vec<f64>> {
             samples.iter().map(|sample| self.features(sample)).collect()
@@ -70,25 +67,16 @@ impl Baseline {
         if !self.is_fitted() {
             return rows(tests).into_iter().map(|row| row[0]).collect();
         }
-        let mut x: Vec<Vec<f64>> = Vec::new();
-        let mut y: Vec<f64> = Vec::new();
-        for group in groups {
-            let labels: Vec<f64> = group.iter().filter_map(|sample| sample.label).collect();
-            if labels.len() < 2 {
-                continue;
-            }
-            let scale = Standardization::of(&labels);
-            let group_rows = center(rows(group));
-            // Each group weighs the same, however many graphs it has.
-            let weight = (labels.len() as f64).recip().sqrt();
-            x.extend(
-                group_rows
-                    .into_iter()
-                    .map(|row| row.into_iter().map(|v| v * weight).collect()),
-            );
-            y.extend(labels.iter().map(|&label| scale.apply(label) * weight));
-        }
-        let weights = ridge(&x, &y, self.penalty());
+        let labeled: Vec<Vec<(Vec<f64>, f64)>> = groups
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .filter_map(|sample| Some((self.features(sample), sample.label?)))
+                    .collect()
+            })
+            .collect();
+        let weights = fit_within_groups(&labeled, self.penalty());
         rows(tests)
             .into_iter()
             .map(|row| row.iter().zip(&weights).map(|(a, b)| a * b).sum())
@@ -128,8 +116,33 @@ fn op_shares(sample: &Sample) -> Vec<f64> {
     shares
 }
 
+/// Ridge weights (`penalty`, as [`ridge`]) on groups of (feature row, label), one group per
+/// family or one of shots: each group's rows centered and its labels standardized by its own
+/// statistics, so that only differences within a group are learned (a family's level of MACs
+/// says nothing about accuracy in another), and each group weighing the same however many
+/// rows it has. Groups of fewer than 2 labels are left out.
+pub fn fit_within_groups(groups: &[Vec<(Vec<f64>, f64)>], penalty: f64) -> Vec<f64> {
+    let mut x: Vec<Vec<f64>> = Vec::new();
+    let mut y: Vec<f64> = Vec::new();
+    for group in groups {
+        if group.len() < 2 {
+            continue;
+        }
+        let labels: Vec<f64> = group.iter().map(|(_, label)| *label).collect();
+        let scale = Standardization::of(&labels);
+        let weight = (labels.len() as f64).recip().sqrt();
+        let rows = center(group.iter().map(|(row, _)| row.clone()).collect());
+        x.extend(
+            rows.into_iter()
+                .map(|row| row.into_iter().map(|v| v * weight).collect()),
+        );
+        y.extend(labels.iter().map(|&label| scale.apply(label) * weight));
+    }
+    ridge(&x, &y, penalty)
+}
+
 /// Rows minus their column means.
-pub fn center(rows: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+fn center(rows: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     let width = rows.first().map_or(0, Vec::len);
     let means: Vec<f64> = (0..width)
         .map(|col| mean_std(&rows.iter().map(|row| row[col]).collect::<Vec<_>>()).0)
@@ -142,7 +155,7 @@ pub fn center(rows: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
 /// Ridge weights on centered rows, each column scaled to unit deviation for the penalty
 /// (`penalty` × rows); the weights returned apply to unscaled rows. A column without spread
 /// gets weight 0.
-pub fn ridge(x: &[Vec<f64>], y: &[f64], penalty: f64) -> Vec<f64> {
+fn ridge(x: &[Vec<f64>], y: &[f64], penalty: f64) -> Vec<f64> {
     let n = x.len();
     let width = x.first().map_or(0, Vec::len);
     let deviations: Vec<f64> = (0..width)

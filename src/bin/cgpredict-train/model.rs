@@ -9,7 +9,7 @@ use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 
 use crate::config::ModelConfig;
-use crate::prior::{PRIOR_INPUTS, Prior};
+use crate::prior::{self, PRIOR_INPUTS, Prior};
 
 /// One GraphConv layer over the directed CG: `h' = relu(root(h) + Σ_in incoming(h_src) +
 /// Σ_out outgoing(h_dst))`, so that a node sees its producers and its consumers apart.
@@ -80,24 +80,6 @@ impl BatchTensors {
         for &graph in &batch.graph_index {
             counts[graph as usize] += 1.0;
         }
-        let mut prior_inputs = vec![0f32; batch.num_graphs * PRIOR_INPUTS];
-        for (graph, row) in prior_inputs.chunks_exact_mut(PRIOR_INPUTS).enumerate() {
-            row[..GRAPH_FEATURES].copy_from_slice(
-                &batch.graph_features[graph * GRAPH_FEATURES..(graph + 1) * GRAPH_FEATURES],
-            );
-        }
-        for (node, &graph) in batch
-            .node_features
-            .chunks_exact(NODE_FEATURES)
-            .zip(&batch.graph_index)
-        {
-            let row =
-                &mut prior_inputs[graph as usize * PRIOR_INPUTS..][GRAPH_FEATURES..PRIOR_INPUTS];
-            let count = counts[graph as usize];
-            for (mean, &value) in row.iter_mut().zip(node) {
-                *mean += value / count;
-            }
-        }
         BatchTensors {
             node_features: Tensor::from_data(
                 TensorData::new(batch.node_features.clone(), [nodes, NODE_FEATURES]),
@@ -114,7 +96,7 @@ impl BatchTensors {
                 device,
             ),
             prior_inputs: Tensor::from_data(
-                TensorData::new(prior_inputs, [batch.num_graphs, PRIOR_INPUTS]),
+                TensorData::new(prior::inputs(batch), [batch.num_graphs, PRIOR_INPUTS]),
                 device,
             ),
             node_counts: Tensor::from_data(

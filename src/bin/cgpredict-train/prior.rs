@@ -14,12 +14,12 @@
 //! features (whose first columns are the op one-hot, so their mean is each op's share), and
 //! its weights are one vector over those columns (`export.rs` writes it as one MatMul).
 
-use cgpredict::features::{GRAPH_FEATURES, NODE_FEATURES};
+use cgpredict::features::{Batch, GRAPH_FEATURES, NODE_FEATURES};
 use cgpredict::graph::Op;
 use serde::{Deserialize, Serialize};
 
-use crate::baselines::{center, ridge};
-use crate::data::{FamilyData, Sample, Standardization};
+use crate::baselines::fit_within_groups;
+use crate::data::{FamilyData, Sample};
 
 /// Columns of the prior's input: the whole-graph features, then the mean node features.
 pub const PRIOR_INPUTS: usize = GRAPH_FEATURES + NODE_FEATURES;
@@ -87,20 +87,34 @@ pub struct Prior {
     pub correction: f32,
 }
 
-/// The prior's input row of each graph of a sample's batch: whole-graph features, then the
-/// mean of its node features.
-pub fn inputs(sample: &Sample) -> Vec<f32> {
-    let features = &sample.features;
-    let nodes = features.num_nodes().max(1);
-    let mut row = features.graph_features[..GRAPH_FEATURES].to_vec();
-    let mut means = vec![0f32; NODE_FEATURES];
-    for node in features.node_features.chunks_exact(NODE_FEATURES) {
-        for (mean, &value) in means.iter_mut().zip(node) {
-            *mean += value;
+/// The prior's input rows of a batch, `[B, PRIOR_INPUTS]` row-major: each graph's whole-graph
+/// features, then the mean of its node features (sums divided by the node count, as the model
+/// file computes them).
+pub fn inputs(batch: &Batch) -> Vec<f32> {
+    let mut rows = vec![0f32; batch.num_graphs * PRIOR_INPUTS];
+    let mut counts = vec![0usize; batch.num_graphs];
+    for (node, &graph) in batch
+        .node_features
+        .chunks_exact(NODE_FEATURES)
+        .zip(&batch.graph_index)
+    {
+        let graph = graph as usize;
+        counts[graph] += 1;
+        let sums = &mut rows[graph * PRIOR_INPUTS + GRAPH_FEATURES..(graph + 1) * PRIOR_INPUTS];
+        for (sum, &value) in sums.iter_mut().zip(node) {
+            *sum += value;
         }
     }
-    row.extend(means.into_iter().map(|sum| sum / nodes as f32));
-    row
+    for (graph, row) in rows.chunks_exact_mut(PRIOR_INPUTS).enumerate() {
+        row[..GRAPH_FEATURES].copy_from_slice(
+            &batch.graph_features[graph * GRAPH_FEATURES..(graph + 1) * GRAPH_FEATURES],
+        );
+        let nodes = counts[graph].max(1) as f32;
+        row[GRAPH_FEATURES..]
+            .iter_mut()
+            .for_each(|sum| *sum /= nodes);
+    }
+    rows
 }
 
 impl Prior {
@@ -108,39 +122,24 @@ impl Prior {
     /// documentation): each family centered and its labels standardized, each family weighing
     /// the same.
     pub fn fit(families: &[&[&Sample]], config: &PriorConfig) -> Prior {
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        for samples in families {
-            let labeled: Vec<&Sample> = samples
-                .iter()
-                .copied()
-                .filter(|sample| sample.label.is_some())
-                .collect();
-            let labels: Vec<f64> = labeled.iter().filter_map(|sample| sample.label).collect();
-            if labels.len() < 2 {
-                continue;
-            }
-            let scale = Standardization::of(&labels);
-            let weight = (labels.len() as f64).recip().sqrt();
-            let rows: Vec<Vec<f64>> = labeled
-                .iter()
-                .map(|sample| {
-                    let inputs = inputs(sample);
-                    config
-                        .quantities
-                        .iter()
-                        .map(|quantity| quantity.of(&inputs))
-                        .collect()
-                })
-                .collect();
-            x.extend(
-                center(rows)
-                    .into_iter()
-                    .map(|row| row.into_iter().map(|v| v * weight).collect::<Vec<f64>>()),
-            );
-            y.extend(labels.iter().map(|&label| scale.apply(label) * weight));
-        }
-        let quantity_weights = ridge(&x, &y, 1e-3);
+        let groups: Vec<Vec<(Vec<f64>, f64)>> = families
+            .iter()
+            .map(|samples| {
+                samples
+                    .iter()
+                    .filter_map(|sample| {
+                        let inputs = inputs(&sample.features);
+                        let row = config
+                            .quantities
+                            .iter()
+                            .map(|quantity| quantity.of(&inputs))
+                            .collect();
+                        Some((row, sample.label?))
+                    })
+                    .collect()
+            })
+            .collect();
+        let quantity_weights = fit_within_groups(&groups, 1e-3);
         let mut weights = vec![0f32; PRIOR_INPUTS];
         for (quantity, weight) in config.quantities.iter().zip(quantity_weights) {
             for column in quantity.columns() {
@@ -217,7 +216,7 @@ mod tests {
             let scores: Vec<f64> = family
                 .iter()
                 .map(|sample| {
-                    inputs(sample)
+                    inputs(&sample.features)
                         .iter()
                         .zip(&prior.weights)
                         .map(|(&x, &w)| f64::from(x * w))
